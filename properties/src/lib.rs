@@ -1,0 +1,1 @@
+//! Property-test suites of the sample services.

@@ -1,0 +1,3 @@
+//! microsim's sample services and scenarios.
+
+pub mod pingpong;

@@ -1,0 +1,34 @@
+//! Acting on nodes from inside the simulation: a controller task can crash,
+//! restart, pause and resume nodes by name, as the test's side can through
+//! [`crate::Sim`].
+
+use crate::error::SimError;
+use crate::runtime;
+
+/// Crashes the named node (see [`crate::Sim::crash`]).
+pub fn crash(node: &str) -> Result<(), SimError> {
+    runtime::with(|i| i.crash(node))
+}
+
+/// Restarts the named crashed node (see [`crate::Sim::restart`]).
+pub fn restart(node: &str) -> Result<(), SimError> {
+    runtime::with(|i| i.restart(node))
+}
+
+/// Pauses the named node (see [`crate::Sim::pause`]).
+pub fn pause(node: &str) -> Result<(), SimError> {
+    runtime::with(|i| i.pause(node))
+}
+
+/// Resumes the named paused node (see [`crate::Sim::resume`]).
+pub fn resume(node: &str) -> Result<(), SimError> {
+    runtime::with(|i| i.resume(node))
+}
+
+/// The name of the node whose task is running.
+pub fn current_node() -> String {
+    runtime::with(|i| {
+        let node = i.current_node();
+        i.state.borrow().nodes.name(node).to_string()
+    })
+}

@@ -1,0 +1,159 @@
+//! # microsim: a deterministic simulator for distributed systems
+//!
+//! microsim runs a whole system of services inside one seeded, single-threaded
+//! simulation with a virtual network and virtual time. The same seed always gives
+//! the same run, byte for byte, so a failure found once can be replayed forever.
+//!
+//! ## A first simulation
+//!
+//! A server answers each number with the next one; a client checks it. Nodes are
+//! registered with a *factory* (an async closure) so they can be restarted later.
+//!
+//! ```
+//! use microsim::{net::Socket, Sim};
+//!
+//! let mut sim = Sim::builder().seed(7).build();
+//! sim.node("server", || async {
+//!     let socket = Socket::<u64>::bind("echo").unwrap();
+//!     loop {
+//!         let (from, n) = socket.recv().await;
+//!         socket.send_to(from, n + 1);
+//!     }
+//! })
+//! .unwrap();
+//! sim.client("client", || async {
+//!     let socket = Socket::<u64>::bind("echo").unwrap();
+//!     for n in 0..10u64 {
+//!         socket.send_to(("server", "echo"), n);
+//!         let (_, reply) = socket.recv().await;
+//!         assert_eq!(reply, n + 1);
+//!     }
+//! })
+//! .unwrap();
+//! let outcome = sim.run();
+//! assert!(outcome.is_ok(), "{outcome}");
+//! assert_eq!(outcome.stats.delivered, 20);
+//! ```
+//!
+//! The run ends when every client has finished. Time is virtual: each message
+//! took 1-5 ms of simulated time (the default latency), and the whole run took
+//! microseconds of real time.
+//!
+//! ## Time
+//!
+//! [`time::now`], [`time::sleep`], [`time::sleep_until`], [`time::timeout`] and
+//! [`time::interval`] work on virtual time with nanosecond resolution and no
+//! minimum sleep. Time jumps to the next event when every task is waiting.
+//!
+//! ## Requests and responses
+//!
+//! [`rpc::call`] sends a request and waits for the response with a timeout;
+//! [`rpc::Server`] receives requests and replies:
+//!
+//! ```
+//! use microsim::{rpc, Sim};
+//! use std::time::Duration;
+//!
+//! let mut sim = Sim::builder().build();
+//! sim.node("kv", || async {
+//!     let server = rpc::Server::<String, usize>::bind("len").unwrap();
+//!     server.serve(|s: String| async move { s.len() }).await;
+//! })
+//! .unwrap();
+//! sim.client("app", || async {
+//!     let n: usize = rpc::call(("kv", "len"), "hello".to_string(), Duration::from_secs(1)).await.unwrap();
+//!     assert_eq!(n, 5);
+//! })
+//! .unwrap();
+//! assert!(sim.run().is_ok());
+//! ```
+//!
+//! ## Faults
+//!
+//! Nodes can be crashed, restarted, paused and resumed, from the test's side
+//! ([`Sim::crash`], after [`Sim::run_until`]) or from a controller task inside the
+//! simulation ([`control::crash`]). A crash drops the node's tasks (their
+//! destructors run) and loses the messages queued at it; a restart runs the
+//! node's factory again.
+//!
+//! ```
+//! use microsim::{control, time, Sim};
+//! use std::time::Duration;
+//!
+//! let mut sim = Sim::builder().build();
+//! sim.node("db", || async {
+//!     tracing::info!("db starting");
+//!     std::future::pending::<()>().await
+//! })
+//! .unwrap();
+//! sim.client("chaos", || async {
+//!     time::sleep(Duration::from_millis(10)).await;
+//!     control::crash("db").unwrap();
+//!     time::sleep(Duration::from_millis(10)).await;
+//!     control::restart("db").unwrap();
+//! })
+//! .unwrap();
+//! let outcome = sim.run();
+//! assert!(outcome.is_ok());
+//! assert_eq!(outcome.elapsed, Duration::from_millis(20));
+//! ```
+//!
+//! ## Seeds and replay
+//!
+//! Every random choice (latencies, the random scheduler, [`rand`] in service
+//! code) comes from ChaCha8 keyed by the seed, one stream per concern. A run's
+//! [`Outcome`] carries its seed and a trace hash: the same seed gives the same
+//! hash in any process.
+//!
+//! ## Properties
+//!
+//! A panic in any task (for example a failed `assert!`) ends the run with a
+//! [`Failure`] naming the node, the virtual time and the message; so do a
+//! deadlock (clients waiting, nothing scheduled) and every limit.
+//!
+//! ## Traces
+//!
+//! Every send, delivery, drop, timer, spawn, exit, crash, restart and `tracing`
+//! log line is a record of the run's [`Trace`] (see the `microsim-traces` crate).
+//! [`RecordMode`] chooses between nothing, the hash only, and every record.
+
+#![deny(missing_docs)]
+
+mod config;
+pub mod control;
+mod error;
+mod latency;
+mod log;
+pub mod net;
+mod node;
+mod outcome;
+mod panic;
+mod payload;
+pub mod rand;
+mod rng;
+pub mod rpc;
+mod runtime;
+mod sched;
+mod sim;
+mod slab;
+mod socket;
+mod task;
+pub mod time;
+mod timer;
+
+pub use config::Limits;
+pub use error::SimError;
+pub use latency::{Latency, LinkConfig};
+pub use microsim_traces::{Level, RecordMode, Trace, TraceHash};
+pub use node::NodeExit;
+pub use outcome::{Failure, Outcome, Stats};
+pub use payload::{Message, Payload};
+pub use rng::{Stream, RNG_ALGORITHM};
+pub use sched::{ReadyTask, Schedule, Scheduler};
+pub use sim::{Builder, Sim};
+pub use task::{spawn, yield_now, JoinError, JoinHandle};
+
+/// Random streams for code outside the nodes (workload generation, plans).
+pub mod streams {
+    pub use crate::rng::{node_stream, stream, SimRng};
+}

@@ -1,0 +1,354 @@
+//! Nodes: registration, start, crash, restart, pause and resume.
+//!
+//! A node is registered with a factory, an async function that is run when the
+//! simulation starts and again at every restart. A crash drops every task of the
+//! node (destructors run), closes its sockets and loses the messages queued there;
+//! a pause holds the node's ready tasks until it is resumed while messages keep
+//! arriving in its queues. Clients are nodes whose main task is a workload: a run
+//! ends when no client is running any more.
+
+use crate::error::{check_name, SimError};
+use crate::outcome::Failure;
+use crate::panic;
+use crate::rng::{node_stream, SimRng};
+use crate::runtime::{Inner, State};
+use crate::sched::ReadyTask;
+use crate::slab::Key;
+use crate::task::TaskFuture;
+use crate::time::Instant;
+use microsim_traces::{DropReason, Event, NodeIx, Port};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::rc::Rc;
+
+/// What a node's main task may return: `()` or `Result<(), E>` for a displayable
+/// `E`. An `Err` ends the run with a failure naming the node.
+pub trait NodeExit: 'static {
+    /// The error, rendered, if any.
+    fn into_result(self) -> Result<(), String>;
+}
+
+impl NodeExit for () {
+    fn into_result(self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl<E: std::fmt::Display + 'static> NodeExit for Result<(), E> {
+    fn into_result(self) -> Result<(), String> {
+        self.map_err(|e| e.to_string())
+    }
+}
+
+pub(crate) type Factory = Rc<dyn Fn() -> TaskFuture>;
+
+/// Wraps a user factory into the erased form: the main task it makes reports an
+/// error result as the run's failure.
+pub(crate) fn erase<F, Fut>(factory: F) -> Factory
+where
+    F: Fn() -> Fut + 'static,
+    Fut: Future + 'static,
+    Fut::Output: NodeExit,
+{
+    Rc::new(move || {
+        let fut = factory();
+        Box::pin(async move {
+            if let Err(error) = fut.await.into_result() {
+                crate::runtime::with(|inner| {
+                    let node = inner.current_node();
+                    let mut st = inner.state.borrow_mut();
+                    let (node, time) = (st.nodes.name(node).to_string(), Instant::from_nanos(st.now));
+                    st.fail(Failure::NodeError { node, time, error });
+                });
+            }
+        }) as TaskFuture
+    })
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Status {
+    /// Registered, waiting for the run to start.
+    Waiting,
+    Up,
+    Paused,
+    Crashed,
+    /// A name that was addressed but never registered.
+    Ghost,
+}
+
+impl Status {
+    fn name(self) -> &'static str {
+        match self {
+            Status::Waiting => "not started",
+            Status::Up => "up",
+            Status::Paused => "paused",
+            Status::Crashed => "crashed",
+            Status::Ghost => "not registered",
+        }
+    }
+}
+
+pub(crate) struct Node {
+    pub(crate) name: String,
+    client: bool,
+    pub(crate) status: Status,
+    factory: Option<Factory>,
+    main: Option<Key>,
+    held: Vec<ReadyTask>,
+    pub(crate) sockets: Vec<(Port, Key)>,
+    pub(crate) rng: SimRng,
+}
+
+/// The node table.
+#[derive(Default)]
+pub(crate) struct Nodes {
+    pub(crate) list: Vec<Node>,
+    by_name: BTreeMap<String, NodeIx>,
+    clients: usize,
+    clients_running: usize,
+}
+
+impl Nodes {
+    pub(crate) fn name(&self, ix: NodeIx) -> &str {
+        self.list.get(ix as usize).map(|n| n.name.as_str()).unwrap_or("-")
+    }
+
+    pub(crate) fn lookup(&self, name: &str) -> Option<NodeIx> {
+        self.by_name.get(name).copied()
+    }
+
+    /// Every node name, registered or ghost, in index order.
+    pub(crate) fn names(&self) -> Vec<String> {
+        self.list.iter().map(|n| n.name.clone()).collect()
+    }
+
+    /// Whether the node exists and is up or paused (its tasks may exist).
+    pub(crate) fn is_running(&self, ix: NodeIx) -> bool {
+        matches!(self.list.get(ix as usize).map(|n| n.status), Some(Status::Up | Status::Paused))
+    }
+
+    /// The index of `name`, adding it as a ghost (never started) if unknown.
+    pub(crate) fn index_or_ghost(&mut self, name: &str, seed: u64) -> NodeIx {
+        if let Some(ix) = self.lookup(name) {
+            return ix;
+        }
+        self.push(name, false, Status::Ghost, None, seed)
+    }
+
+    fn push(&mut self, name: &str, client: bool, status: Status, factory: Option<Factory>, seed: u64) -> NodeIx {
+        let ix = NodeIx::try_from(self.list.len()).expect("too many nodes");
+        self.list.push(Node {
+            name: name.to_string(),
+            client,
+            status,
+            factory,
+            main: None,
+            held: Vec::new(),
+            sockets: Vec::new(),
+            rng: node_stream(seed, name),
+        });
+        self.by_name.insert(name.to_string(), ix);
+        ix
+    }
+
+    /// Holds a ready task of a paused node; true if held.
+    #[inline]
+    pub(crate) fn hold_if_paused(&mut self, task: ReadyTask) -> bool {
+        let node = &mut self.list[task.node as usize];
+        if node.status == Status::Paused {
+            node.held.push(task);
+            return true;
+        }
+        false
+    }
+
+    /// Whether clients were registered and none is running any more.
+    #[inline]
+    pub(crate) fn clients_done(&self) -> bool {
+        self.clients > 0 && self.clients_running == 0
+    }
+
+    /// The names of the clients whose main task is still running.
+    pub(crate) fn waiting_clients(&self) -> Vec<String> {
+        self.list.iter().filter(|n| n.client && n.main.is_some()).map(|n| n.name.clone()).collect()
+    }
+}
+
+impl State {
+    /// Bookkeeping after a task left the table (finished, aborted or dropped).
+    pub(crate) fn after_exit(&mut self, key: Key, node: NodeIx) {
+        let n = &mut self.nodes.list[node as usize];
+        if n.main == Some(key) {
+            n.main = None;
+            if n.client {
+                self.nodes.clients_running -= 1;
+            }
+        }
+    }
+}
+
+impl Inner {
+    /// Registers a node; it starts with the run (or at once if the run started).
+    pub(crate) fn register(&self, name: &str, client: bool, factory: Factory) -> Result<(), SimError> {
+        check_name(name)?;
+        let ix = {
+            let mut st = self.state.borrow_mut();
+            let seed = self.seed;
+            let ix = match st.nodes.lookup(name) {
+                Some(ix) if st.nodes.list[ix as usize].status != Status::Ghost => {
+                    return Err(SimError::DuplicateNode(name.to_string()));
+                }
+                // A ghost (addressed before it was registered) becomes real.
+                Some(ix) => {
+                    let n = &mut st.nodes.list[ix as usize];
+                    n.status = Status::Waiting;
+                    n.client = client;
+                    n.factory = Some(factory);
+                    ix
+                }
+                None => st.nodes.push(name, client, Status::Waiting, Some(factory), seed),
+            };
+            if client {
+                st.nodes.clients += 1;
+            }
+            if !st.started {
+                return Ok(());
+            }
+            ix
+        };
+        self.start_node(ix, Event::Start);
+        Ok(())
+    }
+
+    /// Starts every registered node, in registration order, once.
+    pub(crate) fn start_nodes(&self) {
+        let waiting: Vec<NodeIx> = {
+            let mut st = self.state.borrow_mut();
+            if st.started {
+                return;
+            }
+            st.started = true;
+            (0..st.nodes.list.len() as NodeIx)
+                .filter(|&i| st.nodes.list[i as usize].status == Status::Waiting)
+                .collect()
+        };
+        for ix in waiting {
+            self.start_node(ix, Event::Start);
+        }
+    }
+
+    /// Runs the node's factory and spawns its main task.
+    fn start_node(&self, ix: NodeIx, event: Event) {
+        let factory = {
+            let mut st = self.state.borrow_mut();
+            let now = st.now;
+            st.rec.push(now, ix, event);
+            st.tasks.factory_node = Some(ix);
+            let node = &mut st.nodes.list[ix as usize];
+            node.status = Status::Up;
+            node.factory.clone().expect("a registered node has a factory")
+        };
+        let made = panic::catch(|| factory());
+        let mut st = self.state.borrow_mut();
+        st.tasks.factory_node = None;
+        let fut = match made {
+            Ok(fut) => fut,
+            Err(message) => {
+                let (node, time) = (st.nodes.name(ix).to_string(), Instant::from_nanos(st.now));
+                st.fail(Failure::Panic { node, time, message });
+                return;
+            }
+        };
+        drop(st);
+        let key = self.spawn_task(ix, fut).map(Key::from_u64);
+        let mut st = self.state.borrow_mut();
+        let node = &mut st.nodes.list[ix as usize];
+        node.main = key;
+        if node.client && key.is_some() {
+            st.nodes.clients_running += 1;
+        }
+    }
+
+    fn expect_status(
+        &self,
+        name: &str,
+        op: &'static str,
+        ok: &[Status],
+        expected: &'static str,
+    ) -> Result<NodeIx, SimError> {
+        let st = self.state.borrow();
+        let ix = st.nodes.lookup(name).ok_or_else(|| SimError::UnknownNode(name.to_string()))?;
+        let status = st.nodes.list[ix as usize].status;
+        if status == Status::Ghost {
+            return Err(SimError::UnknownNode(name.to_string()));
+        }
+        if !ok.contains(&status) {
+            return Err(SimError::WrongState { node: name.to_string(), op, status: status.name(), expected });
+        }
+        Ok(ix)
+    }
+
+    /// Crashes a node: drops its tasks, closes its sockets, loses queued messages.
+    pub(crate) fn crash(&self, name: &str) -> Result<(), SimError> {
+        let ix = self.expect_status(name, "crash", &[Status::Up, Status::Paused], "up or paused")?;
+        let mut st = self.state.borrow_mut();
+        let st_ref = &mut *st;
+        let now = st_ref.now;
+        st_ref.rec.push(now, ix, Event::Crash);
+        let tasks = st_ref.tasks.remove_node_tasks(Some(ix));
+        let mut futs = Vec::with_capacity(tasks.len());
+        for (serial, node, fut) in tasks {
+            st_ref.rec.push(now, node, Event::Exit { task: serial });
+            futs.extend(fut);
+        }
+        let node = &mut st_ref.nodes.list[ix as usize];
+        node.status = Status::Crashed;
+        node.held.clear();
+        if node.main.take().is_some() && node.client {
+            st_ref.nodes.clients_running -= 1;
+        }
+        let sockets = std::mem::take(&mut st_ref.nodes.list[ix as usize].sockets);
+        let mut lost = Vec::new();
+        for (_, key) in sockets {
+            for (msg, payload) in st_ref.net.close_socket(key) {
+                st_ref.rec.push(now, ix, Event::Drop { msg, reason: DropReason::Crashed });
+                st_ref.stats.dropped += 1;
+                lost.push(payload);
+            }
+        }
+        self.drop_outside(st, futs);
+        drop(lost);
+        Ok(())
+    }
+
+    /// Restarts a crashed node: its factory runs again.
+    pub(crate) fn restart(&self, name: &str) -> Result<(), SimError> {
+        let ix = self.expect_status(name, "restart", &[Status::Crashed], "crashed")?;
+        self.start_node(ix, Event::Restart);
+        Ok(())
+    }
+
+    /// Pauses a node: none of its tasks runs until it is resumed.
+    pub(crate) fn pause(&self, name: &str) -> Result<(), SimError> {
+        let ix = self.expect_status(name, "pause", &[Status::Up], "up")?;
+        let mut st = self.state.borrow_mut();
+        let now = st.now;
+        st.rec.push(now, ix, Event::Pause);
+        st.nodes.list[ix as usize].status = Status::Paused;
+        Ok(())
+    }
+
+    /// Resumes a paused node: its held tasks become ready, in the order they were held.
+    pub(crate) fn resume(&self, name: &str) -> Result<(), SimError> {
+        let ix = self.expect_status(name, "resume", &[Status::Paused], "paused")?;
+        let mut st = self.state.borrow_mut();
+        let st = &mut *st;
+        st.rec.push(st.now, ix, Event::Resume);
+        let node = &mut st.nodes.list[ix as usize];
+        node.status = Status::Up;
+        for task in std::mem::take(&mut node.held) {
+            st.ready.push(task);
+        }
+        Ok(())
+    }
+}

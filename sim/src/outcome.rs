@@ -1,0 +1,155 @@
+//! What a run returns: the verdict, the failure if any, statistics and the trace.
+
+use crate::time::Instant;
+use microsim_traces::{Trace, TraceHash};
+use std::fmt;
+use std::time::Duration;
+
+/// Why a run failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// A task panicked.
+    Panic {
+        /// The node of the task.
+        node: String,
+        /// When.
+        time: Instant,
+        /// The panic message and location.
+        message: String,
+    },
+    /// A node's main task returned an error.
+    NodeError {
+        /// The node.
+        node: String,
+        /// When.
+        time: Instant,
+        /// The error, rendered.
+        error: String,
+    },
+    /// Clients were still waiting and nothing was scheduled that could wake them.
+    Deadlock {
+        /// When.
+        time: Instant,
+        /// The clients still running.
+        waiting: Vec<String>,
+    },
+    /// Virtual time would have passed the limit.
+    TimeLimit {
+        /// The limit.
+        limit: Instant,
+    },
+    /// The run took more steps than allowed.
+    StepLimit {
+        /// The limit.
+        limit: u64,
+    },
+    /// More tasks were alive at once than allowed.
+    TaskLimit {
+        /// The limit.
+        limit: usize,
+        /// The node that spawned one too many.
+        node: String,
+    },
+}
+
+impl Failure {
+    /// A short stable name of the failure kind (`panic`, `deadlock`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Failure::Panic { .. } => "panic",
+            Failure::NodeError { .. } => "node-error",
+            Failure::Deadlock { .. } => "deadlock",
+            Failure::TimeLimit { .. } => "time-limit",
+            Failure::StepLimit { .. } => "step-limit",
+            Failure::TaskLimit { .. } => "task-limit",
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Panic { node, time, message } => write!(f, "panic in node `{node}` at {time}: {message}"),
+            Failure::NodeError { node, time, error } => write!(f, "node `{node}` failed at {time}: {error}"),
+            Failure::Deadlock { time, waiting } => {
+                write!(f, "deadlock at {time}: clients {waiting:?} are waiting and nothing is scheduled")
+            }
+            Failure::TimeLimit { limit } => write!(f, "time limit: virtual time would pass {limit}"),
+            Failure::StepLimit { limit } => write!(f, "step limit: more than {limit} steps"),
+            Failure::TaskLimit { limit, node } => {
+                write!(f, "task limit: node `{node}` spawned more than {limit} live tasks")
+            }
+        }
+    }
+}
+
+/// Counters of a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Task polls.
+    pub polls: u64,
+    /// Messages sent.
+    pub sent: u64,
+    /// Messages delivered to a socket.
+    pub delivered: u64,
+    /// Messages dropped.
+    pub dropped: u64,
+    /// Timers that fired.
+    pub timers_fired: u64,
+    /// Tasks spawned (including nodes' main tasks).
+    pub tasks_spawned: u64,
+    /// The most tasks alive at once.
+    pub max_live_tasks: u64,
+}
+
+/// The result of a run.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// The seed.
+    pub seed: u64,
+    /// `None` when the run passed.
+    pub failure: Option<Failure>,
+    /// Virtual time elapsed.
+    pub elapsed: Duration,
+    /// Steps taken (task polls plus events).
+    pub steps: u64,
+    /// What happened (records kept only in full recording mode).
+    pub trace: Trace,
+    /// Counters.
+    pub stats: Stats,
+}
+
+impl Outcome {
+    /// Whether the run passed.
+    pub fn is_ok(&self) -> bool {
+        self.failure.is_none()
+    }
+
+    /// The trace hash (`None` when recording was off).
+    pub fn hash(&self) -> Option<TraceHash> {
+        self.trace.hash()
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.failure {
+            None => write!(f, "ok")?,
+            Some(fail) => write!(f, "FAILED: {fail}")?,
+        }
+        write!(
+            f,
+            " (seed {:#x}, {} virtual, {} steps, {} msgs sent, {} delivered, {} dropped",
+            self.seed,
+            Instant::from_nanos(self.elapsed.as_nanos() as u64),
+            self.steps,
+            self.stats.sent,
+            self.stats.delivered,
+            self.stats.dropped
+        )?;
+        if let Some(h) = self.hash() {
+            write!(f, ", trace {h}")?;
+        }
+        write!(f, ")")
+    }
+}

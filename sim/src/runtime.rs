@@ -1,0 +1,246 @@
+//! The simulation's shared state, the thread-local context, and the run loop.
+//!
+//! One [`Inner`] exists per [`crate::Sim`]. While the simulator runs (and while the
+//! test's side acts on it) a pointer to it is set in a scoped thread-local, so that
+//! `now()`, `spawn`, sockets and timers find their simulation without being handed
+//! it. Wake-ups never borrow the state: they only append to `wakes`, which the run
+//! loop moves into the scheduler, so a waker may be called from anywhere.
+
+use crate::config::Config;
+use crate::net::Net;
+use crate::node::Nodes;
+use crate::outcome::{Failure, Stats};
+use crate::rng::{self, SimRng, Stream};
+use crate::sched::ReadyQueue;
+use crate::task::Tasks;
+use crate::timer::Events;
+use microsim_traces::{NodeIx, Recording, NO_NODE};
+use std::cell::{Cell, RefCell};
+
+thread_local! {
+    static CURRENT: Cell<*const Inner> = const { Cell::new(std::ptr::null()) };
+}
+
+/// The thread's current simulation: set for the duration of a call, like a
+/// scoped thread-local (one TLS access per use, no lazy initialisation).
+pub(crate) struct Ctx;
+
+/// The thread's current simulation.
+pub(crate) static CTX: Ctx = Ctx;
+
+impl Ctx {
+    /// Makes `inner` current while `f` runs (restoring the previous one after,
+    /// also when `f` unwinds).
+    pub(crate) fn set<R>(&self, inner: &Inner, f: impl FnOnce() -> R) -> R {
+        struct Restore(*const Inner);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                CURRENT.with(|c| c.set(self.0));
+            }
+        }
+        let _restore = Restore(CURRENT.with(|c| c.replace(inner)));
+        f()
+    }
+
+    /// Whether a simulation is current.
+    #[inline]
+    pub(crate) fn is_set(&self) -> bool {
+        !CURRENT.with(Cell::get).is_null()
+    }
+
+    /// Runs `f` with the current simulation, if there is one.
+    #[inline]
+    pub(crate) fn try_with<R>(&self, f: impl FnOnce(&Inner) -> R) -> Option<R> {
+        let p = CURRENT.with(Cell::get);
+        // SAFETY: as in `with`.
+        (!p.is_null()).then(|| f(unsafe { &*p }))
+    }
+
+    /// Runs `f` with the current simulation; panics outside one.
+    #[inline]
+    #[track_caller]
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&Inner) -> R) -> R {
+        let p = CURRENT.with(Cell::get);
+        assert!(!p.is_null(), "microsim: this function must be called from inside a simulation (a node's task)");
+        // SAFETY: `p` was set by `Ctx::set` from a reference that outlives the
+        // call in which it is current, and is reset when that call returns.
+        f(unsafe { &*p })
+    }
+}
+
+/// Runs `f` with the current simulation; panics with a clear message outside one.
+#[inline]
+#[track_caller]
+pub(crate) fn with<R>(f: impl FnOnce(&Inner) -> R) -> R {
+    CTX.with(f)
+}
+
+/// Everything a simulation owns.
+pub(crate) struct Inner {
+    pub(crate) state: RefCell<State>,
+    /// Task keys woken since the run loop last looked, in wake order.
+    pub(crate) wakes: RefCell<Vec<u64>>,
+    /// The seed of the run (immutable).
+    pub(crate) seed: u64,
+}
+
+/// The mutable state of a simulation, borrowed briefly by every operation.
+pub(crate) struct State {
+    /// Global virtual time in nanoseconds since the start of the run.
+    pub(crate) now: u64,
+    pub(crate) config: Config,
+    pub(crate) events: Events,
+    pub(crate) tasks: Tasks,
+    pub(crate) ready: ReadyQueue,
+    pub(crate) sched_rng: SimRng,
+    pub(crate) nodes: Nodes,
+    pub(crate) net: Net,
+    pub(crate) rec: Recording,
+    pub(crate) stats: Stats,
+    /// The first failure of the run; the run stops as soon as one is set.
+    pub(crate) failure: Option<Failure>,
+    /// Whether the nodes have been started.
+    pub(crate) started: bool,
+    /// Steps taken (task polls plus events handled).
+    pub(crate) steps: u64,
+    /// RPC calls made (the last call id).
+    pub(crate) calls: u64,
+}
+
+impl Inner {
+    pub(crate) fn new(seed: u64, config: Config, scheduler: crate::sched::Scheduler) -> Inner {
+        let rec = Recording::new(config.record);
+        let state = State {
+            now: 0,
+            events: Events::default(),
+            tasks: Tasks::default(),
+            ready: ReadyQueue::new(scheduler),
+            sched_rng: rng::stream(seed, Stream::Scheduler),
+            nodes: Nodes::default(),
+            net: Net::new(seed, &config),
+            rec,
+            stats: Stats::default(),
+            failure: None,
+            started: false,
+            steps: 0,
+            calls: 0,
+            config,
+        };
+        Inner { state: RefCell::new(state), wakes: RefCell::new(Vec::with_capacity(16)), seed }
+    }
+
+    /// The node whose task is running, or `NO_NODE` on the test's side.
+    pub(crate) fn current_node(&self) -> NodeIx {
+        self.state.borrow().tasks.current_node().unwrap_or(NO_NODE)
+    }
+}
+
+/// Why the run loop returned.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// The run is over (successfully or not): see `State::failure`.
+    Finished,
+    /// The deadline given to the loop was reached; the run can go on.
+    Deadline,
+}
+
+impl Inner {
+    /// Runs until the run is over or virtual time reaches `deadline`.
+    pub(crate) fn run_loop(&self, deadline: Option<u64>) -> Stop {
+        self.start_nodes();
+        loop {
+            let next = {
+                let mut st = self.state.borrow_mut();
+                self.drain_wakes(&mut st);
+                if st.failure.is_some() {
+                    return Stop::Finished;
+                }
+                let next = st.take_ready_task();
+                if next.is_none() && st.nodes.clients_done() {
+                    return Stop::Finished;
+                }
+                next
+            };
+            match next {
+                Some(task) => self.poll_task(task),
+                None => {
+                    if let Some(stop) = self.next_event(deadline) {
+                        return stop;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Handles the earliest event, or says why there is none to handle.
+    fn next_event(&self, deadline: Option<u64>) -> Option<Stop> {
+        let mut st = self.state.borrow_mut();
+        let Some(time) = st.events.peek_time() else {
+            if let Some(d) = deadline {
+                st.now = st.now.max(d);
+                return Some(Stop::Deadline);
+            }
+            let waiting = st.nodes.waiting_clients();
+            if !waiting.is_empty() {
+                let time = st.now;
+                st.fail(Failure::Deadlock { time: crate::time::Instant::from_nanos(time), waiting });
+            }
+            return Some(Stop::Finished);
+        };
+        if let Some(d) = deadline {
+            if time > d {
+                st.now = st.now.max(d);
+                return Some(Stop::Deadline);
+            }
+        }
+        let max_time = st.config.limits.max_time_ns();
+        if time > max_time {
+            st.now = max_time;
+            st.fail(Failure::TimeLimit { limit: crate::time::Instant::from_nanos(max_time) });
+            return Some(Stop::Finished);
+        }
+        if st.count_step() {
+            return Some(Stop::Finished);
+        }
+        debug_assert!(time >= st.now, "time went backwards: {time} < {}", st.now);
+        st.now = time;
+        let event = st.events.pop().expect("peeked event is there");
+        // Payloads of dropped messages are released after the borrow ends.
+        let dropped = st.handle_event(event);
+        drop(st);
+        drop(dropped);
+        None
+    }
+
+    /// Moves woken tasks into the scheduler, in wake order, once each.
+    #[inline]
+    fn drain_wakes(&self, st: &mut State) {
+        let mut wakes = self.wakes.borrow_mut();
+        for key in wakes.drain(..) {
+            if let Some(task) = st.tasks.mark_ready(key) {
+                st.ready.push(task);
+            }
+        }
+    }
+}
+
+impl State {
+    /// Records the run's first failure (later ones are consequences).
+    pub(crate) fn fail(&mut self, failure: Failure) {
+        if self.failure.is_none() {
+            self.failure = Some(failure);
+        }
+    }
+
+    /// Counts a step; true when the step limit is exceeded (and the failure set).
+    #[inline]
+    pub(crate) fn count_step(&mut self) -> bool {
+        self.steps += 1;
+        if self.steps > self.config.limits.max_steps {
+            let limit = self.config.limits.max_steps;
+            self.fail(Failure::StepLimit { limit });
+            return true;
+        }
+        false
+    }
+}

@@ -1,0 +1,243 @@
+//! The test's side of a simulation: [`Builder`], [`Sim`] and its plain verbs.
+
+use crate::config::{Config, Limits};
+use crate::error::SimError;
+use crate::latency::{Latency, LinkConfig};
+use crate::log::SimSubscriber;
+use crate::node::{erase, NodeExit};
+use crate::outcome::Outcome;
+use crate::panic;
+use crate::rng::RNG_ALGORITHM;
+use crate::runtime::{Inner, Stop, CTX};
+use crate::sched::Scheduler;
+use crate::time::Instant;
+use microsim_traces::{Header, Level, RecordMode, Recording};
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+
+/// Configures a [`Sim`]. Every setting has a default; only the seed matters for
+/// replay, and it is 0 unless set.
+#[derive(Debug, Default)]
+pub struct Builder {
+    seed: u64,
+    config: Config,
+    scheduler: Option<Scheduler>,
+}
+
+impl Builder {
+    /// The seed every random choice of the run derives from.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// How much to record (default: [`RecordMode::Summary`], the hash only).
+    pub fn record(mut self, mode: RecordMode) -> Self {
+        self.config.record = mode;
+        self
+    }
+
+    /// The latency of every link without its own setting (default: uniform 1-5 ms).
+    pub fn latency(mut self, latency: Latency) -> Self {
+        self.config.link.latency = latency;
+        self
+    }
+
+    /// Whether links without their own setting deliver in send order (default: no).
+    pub fn fifo(mut self, fifo: bool) -> Self {
+        self.config.link.fifo = fifo;
+        self
+    }
+
+    /// The scheduling strategy (default: [`Scheduler::Fifo`]).
+    pub fn scheduler(mut self, scheduler: Scheduler) -> Self {
+        self.scheduler = Some(scheduler);
+        self
+    }
+
+    /// All limits at once.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.config.limits = limits;
+        self
+    }
+
+    /// The latest virtual time a run may reach (default: one hour).
+    pub fn max_time(mut self, max_time: Duration) -> Self {
+        self.config.limits.max_time = max_time;
+        self
+    }
+
+    /// The most steps a run may take (default: 100 million).
+    pub fn max_steps(mut self, max_steps: u64) -> Self {
+        self.config.limits.max_steps = max_steps;
+        self
+    }
+
+    /// The most tasks alive at once (default: 100,000).
+    pub fn max_tasks(mut self, max_tasks: usize) -> Self {
+        self.config.limits.max_tasks = max_tasks;
+        self
+    }
+
+    /// The most verbose log level recorded (default: info).
+    pub fn log_level(mut self, level: Level) -> Self {
+        self.config.log_level = level;
+        self
+    }
+
+    /// Also print log lines to standard error as they happen (default: no).
+    pub fn echo_logs(mut self, echo: bool) -> Self {
+        self.config.echo_logs = echo;
+        self
+    }
+
+    /// Makes the simulation.
+    pub fn build(self) -> Sim {
+        panic::install_hook();
+        let dispatch = SimSubscriber::dispatch(self.config.log_level, self.config.echo_logs);
+        let inner = Inner::new(self.seed, self.config, self.scheduler.unwrap_or(Scheduler::Fifo));
+        Sim { inner, dispatch, finished: false }
+    }
+}
+
+/// A simulation: nodes, a network, virtual time, and a seed.
+pub struct Sim {
+    inner: Inner,
+    dispatch: tracing::Dispatch,
+    finished: bool,
+}
+
+impl fmt::Debug for Sim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sim").field("seed", &self.inner.seed).field("finished", &self.finished).finish()
+    }
+}
+
+impl Sim {
+    /// A builder with default settings.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// Runs `f` with this simulation as the thread's current one.
+    fn enter<R>(&self, f: impl FnOnce(&Inner) -> R) -> R {
+        let _log = tracing::dispatcher::set_default(&self.dispatch);
+        CTX.set(&self.inner, || f(&self.inner))
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.inner.seed
+    }
+
+    /// Registers a server node. `factory` makes the node's main task; it runs when
+    /// the simulation starts and again at every restart.
+    pub fn node<F, Fut>(&mut self, name: &str, factory: F) -> Result<(), SimError>
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: Future + 'static,
+        Fut::Output: NodeExit,
+    {
+        self.enter(|i| i.register(name, false, erase(factory)))
+    }
+
+    /// Registers a client node: a workload. The run ends when every client's main
+    /// task has finished (or its node is crashed).
+    pub fn client<F, Fut>(&mut self, name: &str, factory: F) -> Result<(), SimError>
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: Future + 'static,
+        Fut::Output: NodeExit,
+    {
+        self.enter(|i| i.register(name, true, erase(factory)))
+    }
+
+    /// Sets how the directed link `from -> to` behaves.
+    pub fn link(&mut self, from: &str, to: &str, link: LinkConfig) -> Result<(), SimError> {
+        let mut st = self.inner.state.borrow_mut();
+        let st = &mut *st;
+        let a = st.nodes.lookup(from).ok_or_else(|| SimError::UnknownNode(from.to_string()))?;
+        let b = st.nodes.lookup(to).ok_or_else(|| SimError::UnknownNode(to.to_string()))?;
+        st.net.set_link(a, b, link);
+        Ok(())
+    }
+
+    /// Crashes a node now: its tasks are dropped, its sockets closed and the
+    /// messages queued there lost.
+    pub fn crash(&mut self, node: &str) -> Result<(), SimError> {
+        self.enter(|i| i.crash(node))
+    }
+
+    /// Restarts a crashed node: its factory runs again.
+    pub fn restart(&mut self, node: &str) -> Result<(), SimError> {
+        self.enter(|i| i.restart(node))
+    }
+
+    /// Pauses a node: its tasks do not run until it is resumed; messages queue.
+    pub fn pause(&mut self, node: &str) -> Result<(), SimError> {
+        self.enter(|i| i.pause(node))
+    }
+
+    /// Resumes a paused node.
+    pub fn resume(&mut self, node: &str) -> Result<(), SimError> {
+        self.enter(|i| i.resume(node))
+    }
+
+    /// The current virtual time.
+    pub fn now(&self) -> Instant {
+        Instant::from_nanos(self.inner.state.borrow().now)
+    }
+
+    /// Runs until virtual time reaches `deadline` or the run ends; returns whether
+    /// the run has ended.
+    pub fn run_until(&mut self, deadline: Instant) -> bool {
+        if !self.finished {
+            self.finished = self.enter(|i| i.run_loop(Some(deadline.as_nanos()))) == Stop::Finished;
+        }
+        self.finished
+    }
+
+    /// Runs for `duration` more virtual time (see [`Sim::run_until`]).
+    pub fn run_for(&mut self, duration: Duration) -> bool {
+        let deadline = self.now() + duration;
+        self.run_until(deadline)
+    }
+
+    /// Runs to the end and returns the outcome.
+    pub fn run(mut self) -> Outcome {
+        if !self.finished {
+            self.enter(|i| i.run_loop(None));
+            self.finished = true;
+        }
+        let mut st = self.inner.state.borrow_mut();
+        let recording = std::mem::replace(&mut st.rec, Recording::new(RecordMode::Off));
+        let header = Header {
+            microsim_version: env!("CARGO_PKG_VERSION").to_string(),
+            seed: self.inner.seed,
+            rng: RNG_ALGORITHM.to_string(),
+            nodes: st.nodes.names(),
+            ports: st.net.port_names(),
+        };
+        Outcome {
+            seed: self.inner.seed,
+            failure: st.failure.clone(),
+            elapsed: Duration::from_nanos(st.now),
+            steps: st.steps,
+            trace: recording.finish(header),
+            stats: st.stats,
+        }
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        // Tasks still alive are dropped inside the simulation, so that their
+        // destructors (sockets, timers) find it.
+        self.enter(|inner| {
+            let tasks = inner.state.borrow_mut().tasks.remove_node_tasks(None);
+            let futs: Vec<_> = tasks.into_iter().filter_map(|(_, _, f)| f).collect();
+            let _ = panic::catch(move || drop(futs));
+        });
+    }
+}

@@ -1,0 +1,144 @@
+//! A slab with generation-checked keys: stable slots, reused without allocation.
+//!
+//! Tasks, timers and sockets live in slabs. A key names a slot and the generation
+//! of its occupant, so a stale key (a waker of a dropped task, a timer that was
+//! cancelled) finds nothing instead of the slot's next occupant.
+
+/// A slot index and the generation of the value it was made for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Key {
+    pub(crate) index: u32,
+    pub(crate) generation: u32,
+}
+
+impl Key {
+    /// Packs the key into one word (index low, generation high).
+    #[inline]
+    pub(crate) fn to_u64(self) -> u64 {
+        u64::from(self.index) | u64::from(self.generation) << 32
+    }
+
+    /// Unpacks a key made by [`Key::to_u64`].
+    #[inline]
+    pub(crate) fn from_u64(word: u64) -> Key {
+        Key { index: word as u32, generation: (word >> 32) as u32 }
+    }
+}
+
+#[derive(Debug)]
+struct Entry<T> {
+    generation: u32,
+    value: Option<T>,
+}
+
+/// Values addressed by [`Key`]s.
+#[derive(Debug)]
+pub(crate) struct Slab<T> {
+    entries: Vec<Entry<T>>,
+    free: Vec<u32>,
+    len: usize,
+}
+
+impl<T> Default for Slab<T> {
+    fn default() -> Self {
+        Slab { entries: Vec::new(), free: Vec::new(), len: 0 }
+    }
+}
+
+impl<T> Slab<T> {
+    /// Stores a value; `generation` must differ from any earlier occupant's of
+    /// the slot that a live key may still name (callers use a global counter).
+    #[inline]
+    pub(crate) fn insert(&mut self, generation: u32, value: T) -> Key {
+        self.len += 1;
+        if let Some(index) = self.free.pop() {
+            let e = &mut self.entries[index as usize];
+            debug_assert!(e.value.is_none(), "free slot {index} is occupied");
+            e.generation = generation;
+            e.value = Some(value);
+            return Key { index, generation };
+        }
+        let index = u32::try_from(self.entries.len()).expect("slab exceeds u32 slots");
+        self.entries.push(Entry { generation, value: Some(value) });
+        Key { index, generation }
+    }
+
+    /// The value under `key`, if it is still there.
+    #[inline]
+    pub(crate) fn get(&self, key: Key) -> Option<&T> {
+        match self.entries.get(key.index as usize) {
+            Some(e) if e.generation == key.generation => e.value.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The value under `key`, mutably, if it is still there.
+    #[inline]
+    pub(crate) fn get_mut(&mut self, key: Key) -> Option<&mut T> {
+        match self.entries.get_mut(key.index as usize) {
+            Some(e) if e.generation == key.generation => e.value.as_mut(),
+            _ => None,
+        }
+    }
+
+    /// Removes and returns the value under `key`, if it is still there.
+    #[inline]
+    pub(crate) fn remove(&mut self, key: Key) -> Option<T> {
+        let e = self.entries.get_mut(key.index as usize)?;
+        if e.generation != key.generation {
+            return None;
+        }
+        let value = e.value.take()?;
+        self.free.push(key.index);
+        self.len -= 1;
+        Some(value)
+    }
+
+    /// How many values are stored.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The stored values with their keys, in slot order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (Key, &T)> {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.value.as_ref().map(|v| (Key { index: i as u32, generation: e.generation }, v)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_keys_find_nothing() {
+        let mut s = Slab::default();
+        let a = s.insert(1, "a");
+        assert_eq!(s.remove(a), Some("a"));
+        let b = s.insert(2, "b");
+        assert_eq!(a.index, b.index, "the slot is reused");
+        assert_eq!(s.get(a), None);
+        assert_eq!(s.remove(a), None);
+        assert_eq!(s.get(b), Some(&"b"));
+        assert_eq!(s.len(), 1);
+        assert_eq!(Key::from_u64(b.to_u64()), b);
+    }
+}
+
+thread_local! {
+    static GENERATION: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// A generation number not handed out on this thread recently (a counter shared
+/// by every simulation on the thread, so a key from an earlier run never matches
+/// an occupant of a later one until the counter wraps after 2^32 insertions).
+#[inline]
+pub(crate) fn fresh_generation() -> u32 {
+    GENERATION.with(|g| {
+        let v = g.get().wrapping_add(1);
+        g.set(v);
+        v
+    })
+}

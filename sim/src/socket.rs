@@ -1,0 +1,146 @@
+//! Sockets: a node's typed endpoint for sending and receiving datagrams.
+//!
+//! A `Socket<M>` is bound to a port of the current node and receives messages of
+//! type `M` (use an enum for several kinds); it can send any [`Message`] type.
+//! Dropping the socket unbinds the port; a crash of its node closes it.
+
+use crate::error::{check_name, SimError};
+use crate::net::{Addr, SocketSlot, ToAddr};
+use crate::payload::{Message, Payload, PayloadType};
+use crate::runtime::{self, Inner};
+use crate::slab::{fresh_generation, Key};
+use microsim_traces::{NodeIx, Port};
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::marker::PhantomData;
+use std::rc::Rc;
+use std::task::Poll;
+
+/// A bound endpoint that receives messages of type `M`.
+pub struct Socket<M> {
+    key: Key,
+    addr: Addr,
+    // Not `Send`: a socket belongs to its simulation's thread.
+    _marker: PhantomData<(fn() -> M, Rc<()>)>,
+}
+
+impl<M> fmt::Debug for Socket<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Socket({})", self.addr)
+    }
+}
+
+impl<M: Message> Socket<M> {
+    /// Binds the named port of the current node.
+    ///
+    /// Fails if the name is invalid or the port is already bound on this node.
+    pub fn bind(port: &str) -> Result<Socket<M>, SimError> {
+        check_name(port)?;
+        runtime::with(|inner| {
+            let node = current(inner);
+            let port = inner.state.borrow_mut().net.intern_port(port);
+            bind_at(inner, node, port)
+        })
+    }
+
+    /// Binds a fresh ephemeral port of the current node (used for replies).
+    pub fn bind_ephemeral() -> Socket<M> {
+        runtime::with(|inner| {
+            let node = current(inner);
+            let port = inner.state.borrow_mut().net.ephemeral_port();
+            bind_at(inner, node, port).expect("a fresh ephemeral port is free")
+        })
+    }
+
+    /// Where this socket is bound.
+    pub fn local_addr(&self) -> Addr {
+        self.addr
+    }
+
+    /// Sends `msg` to `to`. Delivery is not guaranteed: a message to an unknown or
+    /// crashed node, or to a port without a socket of the message's type, is
+    /// dropped (and the drop is recorded in the trace).
+    #[inline]
+    pub fn send_to<T: Message>(&self, to: impl ToAddr, msg: T) {
+        let to = to.to_addr();
+        send_from(self.addr, to, Payload::new(msg));
+    }
+
+    /// Receives the next message and its sender, waiting as long as it takes.
+    pub fn recv(&self) -> impl Future<Output = (Addr, M)> + '_ {
+        poll_fn(move |cx| {
+            runtime::with(|inner| {
+                let mut st = inner.state.borrow_mut();
+                let Some(slot) = st.net.sockets.get_mut(self.key) else {
+                    // Closed by a crash: the task owning it is being dropped.
+                    return Poll::Pending;
+                };
+                if let Some((from, _, payload)) = slot.queue.pop_front() {
+                    return Poll::Ready((from, downcast(payload)));
+                }
+                if !slot.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    slot.waker = Some(cx.waker().clone());
+                }
+                Poll::Pending
+            })
+        })
+    }
+
+    /// Receives a message if one is queued, without waiting.
+    pub fn try_recv(&self) -> Option<(Addr, M)> {
+        runtime::with(|inner| {
+            let mut st = inner.state.borrow_mut();
+            let slot = st.net.sockets.get_mut(self.key)?;
+            slot.queue.pop_front().map(|(from, _, p)| (from, downcast(p)))
+        })
+    }
+}
+
+#[inline]
+fn downcast<M: Message>(p: Payload) -> M {
+    match p.downcast::<M>() {
+        Ok(m) => m,
+        Err(p) => panic!("microsim bug: socket of {} got a {}", std::any::type_name::<M>(), p.type_name()),
+    }
+}
+
+fn current(inner: &Inner) -> NodeIx {
+    let node = inner.current_node();
+    assert!(node != microsim_traces::NO_NODE, "microsim: sockets are bound from a node's task");
+    node
+}
+
+fn bind_at<M: Message>(inner: &Inner, node: NodeIx, port: Port) -> Result<Socket<M>, SimError> {
+    let mut st = inner.state.borrow_mut();
+    let st = &mut *st;
+    if st.nodes.list[node as usize].sockets.iter().any(|(p, _)| *p == port) {
+        return Err(SimError::AddrInUse { node: st.nodes.name(node).to_string(), port: st.net.port_name(port) });
+    }
+    let slot = SocketSlot { ty: PayloadType::of::<M>(), queue: VecDeque::new(), waker: None };
+    let key = st.net.sockets.insert(fresh_generation(), slot);
+    st.nodes.list[node as usize].sockets.push((port, key));
+    Ok(Socket { key, addr: Addr { node, port }, _marker: PhantomData })
+}
+
+/// Sends a payload from `from` (used by sockets and RPC replies).
+#[inline]
+pub(crate) fn send_from(from: Addr, to: Addr, payload: Payload) {
+    let dropped = runtime::with(|inner| inner.state.borrow_mut().send(from, to, payload));
+    drop(dropped);
+}
+
+impl<M> Drop for Socket<M> {
+    fn drop(&mut self) {
+        let queued = runtime::CTX.try_with(|inner| {
+            let mut st = inner.state.borrow_mut();
+            let st = &mut *st;
+            let queued = st.net.close_socket(self.key);
+            if let Some(node) = st.nodes.list.get_mut(self.addr.node as usize) {
+                node.sockets.retain(|&(_, k)| k != self.key);
+            }
+            queued
+        });
+        drop(queued);
+    }
+}

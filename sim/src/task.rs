@@ -1,0 +1,377 @@
+//! Tasks: the slab of futures, cheap wakers, spawning, join handles and polling.
+//!
+//! A task belongs to a node. Its waker is its slab key packed into the waker's
+//! data word, so making, cloning and dropping a waker allocates nothing; waking
+//! only appends the key to the simulation's wake list. A key whose task is gone
+//! (finished, or dropped by a crash) finds nothing, so old wakers are harmless.
+
+use crate::outcome::Failure;
+use crate::panic;
+use crate::runtime::{self, Inner, State, CTX};
+use crate::sched::ReadyTask;
+use crate::slab::{fresh_generation, Key, Slab};
+use crate::time::Instant;
+use microsim_traces::{Event, NodeIx};
+use std::cell::RefCell;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+
+const _: () = assert!(std::mem::size_of::<usize>() == 8, "microsim packs task keys into pointers: 64-bit only");
+
+pub(crate) type TaskFuture = Pin<Box<dyn Future<Output = ()>>>;
+
+struct TaskSlot {
+    fut: Option<TaskFuture>,
+    node: NodeIx,
+    serial: u64,
+    queued: bool,
+}
+
+/// The task table.
+#[derive(Default)]
+pub(crate) struct Tasks {
+    slab: Slab<TaskSlot>,
+    /// The task being polled and its node.
+    current: Option<(Key, NodeIx)>,
+    /// The node a factory is being run for (outside any task).
+    pub(crate) factory_node: Option<NodeIx>,
+    next_serial: u64,
+}
+
+impl Tasks {
+    pub(crate) fn current_node(&self) -> Option<NodeIx> {
+        self.current.map(|(_, n)| n).or(self.factory_node)
+    }
+
+    pub(crate) fn live(&self) -> usize {
+        self.slab.len()
+    }
+
+    /// Marks a woken task ready; `None` if it is gone or already queued.
+    #[inline]
+    pub(crate) fn mark_ready(&mut self, key: u64) -> Option<ReadyTask> {
+        let slot = self.slab.get_mut(Key::from_u64(key))?;
+        if slot.queued {
+            return None;
+        }
+        slot.queued = true;
+        Some(ReadyTask { key, node: slot.node })
+    }
+
+    /// Removes every task of `node` (or of every node), returning their futures.
+    pub(crate) fn remove_node_tasks(&mut self, node: Option<NodeIx>) -> Vec<(u64, NodeIx, Option<TaskFuture>)> {
+        let keys: Vec<Key> =
+            self.slab.iter().filter(|(_, s)| node.is_none_or(|n| s.node == n)).map(|(k, _)| k).collect();
+        keys.into_iter().filter_map(|k| self.slab.remove(k)).map(|s| (s.serial, s.node, s.fut)).collect()
+    }
+}
+
+// ---- wakers -------------------------------------------------------------------
+
+static VTABLE: RawWakerVTable = RawWakerVTable::new(clone_raw, wake_raw, wake_raw, drop_raw);
+
+fn clone_raw(data: *const ()) -> RawWaker {
+    RawWaker::new(data, &VTABLE)
+}
+
+fn wake_raw(data: *const ()) {
+    // Outside a simulation (a waker kept past its run) waking does nothing.
+    CTX.try_with(|inner| inner.wakes.borrow_mut().push(data as u64));
+}
+
+fn drop_raw(_: *const ()) {}
+
+/// Wakes `waker` from inside the simulator, with the state already borrowed: a
+/// waker of ours makes its task ready directly; any other kind of waker (a
+/// combinator's) is woken normally and reaches us through the wake list.
+#[inline]
+pub(crate) fn wake_in(tasks: &mut Tasks, ready: &mut crate::sched::ReadyQueue, waker: &Waker) {
+    if std::ptr::eq(waker.vtable(), &VTABLE) {
+        if let Some(task) = tasks.mark_ready(waker.data() as u64) {
+            ready.push(task);
+        }
+    } else {
+        waker.wake_by_ref();
+    }
+}
+
+fn waker_for(key: u64) -> Waker {
+    // SAFETY: the vtable's functions treat the data word as a plain integer and
+    // never dereference it, so any value is valid and the waker is trivially
+    // thread-safe (waking from a thread without a simulation does nothing).
+    unsafe { Waker::from_raw(RawWaker::new(key as *const (), &VTABLE)) }
+}
+
+// ---- spawning and join handles ----------------------------------------------------
+
+/// Why a task produced no output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum JoinError {
+    /// The task was dropped before finishing: its node crashed, it was aborted,
+    /// or it was never started because of a limit.
+    #[error("task was cancelled before it finished")]
+    Cancelled,
+}
+
+struct JoinState<T> {
+    result: Option<Result<T, JoinError>>,
+    waker: Option<Waker>,
+}
+
+/// Completes the join state when the task finishes, or cancels it when the task
+/// is dropped unfinished (the guard is captured by the task's future).
+struct Completion<T>(Rc<RefCell<JoinState<T>>>);
+
+impl<T> Completion<T> {
+    fn complete(&self, value: T) {
+        let waker = {
+            let mut st = self.0.borrow_mut();
+            st.result = Some(Ok(value));
+            st.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+impl<T> Drop for Completion<T> {
+    fn drop(&mut self) {
+        let waker = {
+            let mut st = self.0.borrow_mut();
+            if st.result.is_some() {
+                return;
+            }
+            st.result = Some(Err(JoinError::Cancelled));
+            st.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+/// Awaits a spawned task's output. Dropping the handle detaches the task.
+pub struct JoinHandle<T> {
+    state: Rc<RefCell<JoinState<T>>>,
+    task: Option<u64>,
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle").field("finished", &self.is_finished()).finish()
+    }
+}
+
+impl<T> JoinHandle<T> {
+    /// Whether the task has finished (or was cancelled).
+    pub fn is_finished(&self) -> bool {
+        self.state.borrow().result.is_some()
+    }
+
+    /// Drops the task now (its destructors run); awaiting the handle then gives
+    /// [`JoinError::Cancelled`] unless it had already finished.
+    pub fn abort(&self) {
+        if let Some(key) = self.task {
+            runtime::with(|inner| inner.abort_task(key));
+        }
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut st = self.state.borrow_mut();
+        if let Some(r) = st.result.take() {
+            return Poll::Ready(r);
+        }
+        if !st.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            st.waker = Some(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+}
+
+/// Spawns a task on the current node. It is dropped if the node crashes.
+///
+/// ```
+/// # let mut sim = microsim::Sim::builder().build();
+/// sim.client("c", || async {
+///     let h = microsim::spawn(async { 40 + 2 });
+///     assert_eq!(h.await.unwrap(), 42);
+/// }).unwrap();
+/// assert!(sim.run().is_ok());
+/// ```
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let state = Rc::new(RefCell::new(JoinState { result: None, waker: None }));
+    let guard = Completion(state.clone());
+    let task: TaskFuture = Box::pin(async move {
+        let guard = guard;
+        let out = future.await;
+        guard.complete(out);
+    });
+    let key = runtime::with(|inner| {
+        let node = inner.current_node();
+        assert!(node != microsim_traces::NO_NODE, "microsim::spawn must be called from a node's task");
+        inner.spawn_task(node, task)
+    });
+    JoinHandle { state, task: key }
+}
+
+/// Yields once: the task is ready again at once, after the tasks ready before it.
+pub async fn yield_now() {
+    let mut yielded = false;
+    std::future::poll_fn(move |cx| {
+        if yielded {
+            return Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+    .await
+}
+
+impl Inner {
+    /// Adds a task to `node` and makes it ready. Returns its key, or `None` when
+    /// it could not be started (the future is dropped).
+    pub(crate) fn spawn_task(&self, node: NodeIx, fut: TaskFuture) -> Option<u64> {
+        let mut st = self.state.borrow_mut();
+        if let Err(reason) = st.can_spawn(node) {
+            st.fail_if(reason);
+            drop(st);
+            drop(fut);
+            return None;
+        }
+        let st = &mut *st;
+        let serial = st.tasks.next_serial;
+        st.tasks.next_serial += 1;
+        let key = st.tasks.slab.insert(fresh_generation(), TaskSlot { fut: Some(fut), node, serial, queued: true });
+        st.ready.push(ReadyTask { key: key.to_u64(), node });
+        st.rec.push(st.now, node, Event::Spawn { task: serial });
+        st.stats.tasks_spawned += 1;
+        st.stats.max_live_tasks = st.stats.max_live_tasks.max(st.tasks.live() as u64);
+        Some(key.to_u64())
+    }
+
+    /// Polls a task taken by [`State::take_ready_task`], catching a panic as
+    /// the run's failure, and puts it back unless it finished or was dropped.
+    pub(crate) fn poll_task(&self, task: Taken) {
+        let Taken { key, node, mut fut } = task;
+        let waker = waker_for(key.to_u64());
+        let mut cx = Context::from_waker(&waker);
+        let result = panic::catch(|| fut.as_mut().poll(&mut cx));
+        let mut st = self.state.borrow_mut();
+        st.tasks.current = None;
+        match result {
+            Ok(Poll::Pending) => match st.tasks.slab.get_mut(key) {
+                Some(slot) => slot.fut = Some(fut),
+                // The task was dropped while it ran (its node crashed, or it
+                // aborted itself): drop its future now that it is not running.
+                None => self.drop_outside(st, Some(fut)),
+            },
+            Ok(Poll::Ready(())) => {
+                st.task_exited(key);
+                self.drop_outside(st, Some(fut));
+            }
+            Err(message) => {
+                let time = Instant::from_nanos(st.now);
+                let node = st.nodes.name(node).to_string();
+                st.fail(Failure::Panic { node, time, message });
+                st.task_exited(key);
+                self.drop_outside(st, Some(fut));
+            }
+        }
+    }
+
+    /// Releases the state borrow, then drops `futs` (their destructors may use
+    /// the simulation), catching a panicking destructor as a failure.
+    pub(crate) fn drop_outside<I>(&self, st: std::cell::RefMut<'_, State>, futs: I)
+    where
+        I: IntoIterator<Item = TaskFuture>,
+    {
+        drop(st);
+        if let Err(message) = panic::catch(move || drop(futs)) {
+            let mut st = self.state.borrow_mut();
+            let time = Instant::from_nanos(st.now);
+            st.fail(Failure::Panic { node: "(destructor)".into(), time, message });
+        }
+    }
+
+    /// Drops one task (from `JoinHandle::abort`).
+    pub(crate) fn abort_task(&self, key: u64) {
+        let mut st = self.state.borrow_mut();
+        let Some(slot) = st.tasks.slab.remove(Key::from_u64(key)) else { return };
+        let (now, serial, node) = (st.now, slot.serial, slot.node);
+        st.rec.push(now, node, Event::Exit { task: serial });
+        st.after_exit(Key::from_u64(key), node);
+        self.drop_outside(st, slot.fut);
+    }
+}
+
+/// A task taken out of the table to be polled.
+pub(crate) struct Taken {
+    key: Key,
+    node: NodeIx,
+    fut: TaskFuture,
+}
+
+impl State {
+    /// Takes the next runnable task out of the table to poll it, counting the
+    /// step; tasks of paused nodes are held back. `None` when no task is ready
+    /// (or the step limit was just exceeded).
+    #[inline]
+    pub(crate) fn take_ready_task(&mut self) -> Option<Taken> {
+        loop {
+            let task = self.ready.pop(&mut self.sched_rng)?;
+            let key = Key::from_u64(task.key);
+            let Some(slot) = self.tasks.slab.get_mut(key) else { continue };
+            if self.nodes.hold_if_paused(task) {
+                continue;
+            }
+            slot.queued = false;
+            let fut = slot.fut.take().expect("a ready task that is not running has its future");
+            if self.count_step() {
+                // Put it back: the run is over, the future is dropped with the sim.
+                self.tasks.slab.get_mut(key).expect("just taken").fut = Some(fut);
+                return None;
+            }
+            self.tasks.current = Some((key, task.node));
+            self.stats.polls += 1;
+            return Some(Taken { key, node: task.node, fut });
+        }
+    }
+
+    fn can_spawn(&self, node: NodeIx) -> Result<(), Option<Failure>> {
+        if !self.nodes.is_running(node) {
+            return Err(None);
+        }
+        let limit = self.config.limits.max_tasks;
+        if self.tasks.live() >= limit {
+            return Err(Some(Failure::TaskLimit { limit, node: self.nodes.name(node).to_string() }));
+        }
+        Ok(())
+    }
+
+    fn fail_if(&mut self, failure: Option<Failure>) {
+        if let Some(f) = failure {
+            self.fail(f);
+        }
+    }
+
+    /// Removes a finished task and records its exit.
+    fn task_exited(&mut self, key: Key) {
+        if let Some(slot) = self.tasks.slab.remove(key) {
+            debug_assert!(slot.fut.is_none(), "a finished task's future is held by the poller");
+            self.rec.push(self.now, slot.node, Event::Exit { task: slot.serial });
+            self.after_exit(key, slot.node);
+        }
+    }
+}

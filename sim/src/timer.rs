@@ -1,0 +1,135 @@
+//! The event queue: timers and message deliveries ordered by (time, sequence).
+//!
+//! One binary heap holds every future event. Ties in time are broken by a
+//! sequence number taken when the event was scheduled, never by an address or a
+//! hash, so the order is the same in every run of a seed. Timers live in a slab;
+//! cancelling one frees its slot, and its heap entry is skipped when it surfaces.
+
+use crate::payload::Payload;
+use crate::runtime::State;
+use crate::slab::{fresh_generation, Key, Slab};
+use microsim_traces::{Event, NodeIx};
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::task::Waker;
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum What {
+    Timer(Key),
+    Deliver(u32),
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ev {
+    time: u64,
+    seq: u64,
+    what: What,
+}
+
+impl PartialEq for Ev {
+    fn eq(&self, o: &Self) -> bool {
+        (self.time, self.seq) == (o.time, o.seq)
+    }
+}
+impl Eq for Ev {}
+impl PartialOrd for Ev {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Ev {
+    // Reversed: `BinaryHeap` is a max-heap and the earliest (time, seq) goes first.
+    fn cmp(&self, o: &Self) -> Ordering {
+        (o.time, o.seq).cmp(&(self.time, self.seq))
+    }
+}
+
+#[derive(Debug)]
+struct TimerSlot {
+    waker: Waker,
+    node: NodeIx,
+    id: u64,
+}
+
+/// Future events and the timers they refer to.
+#[derive(Debug, Default)]
+pub(crate) struct Events {
+    heap: BinaryHeap<Ev>,
+    seq: u64,
+    timers: Slab<TimerSlot>,
+    next_timer_id: u64,
+}
+
+impl Events {
+    #[inline]
+    fn push(&mut self, time: u64, what: What) {
+        self.seq += 1;
+        self.heap.push(Ev { time, seq: self.seq, what });
+    }
+
+    /// Schedules the delivery of in-flight message `flight` at `time`.
+    #[inline]
+    pub(crate) fn schedule_delivery(&mut self, time: u64, flight: u32) {
+        self.push(time, What::Deliver(flight));
+    }
+
+    /// Schedules a timer that wakes `waker` at `time`.
+    pub(crate) fn add_timer(&mut self, time: u64, node: NodeIx, waker: Waker) -> Key {
+        self.next_timer_id += 1;
+        let key = self.timers.insert(fresh_generation(), TimerSlot { waker, node, id: self.next_timer_id });
+        self.push(time, What::Timer(key));
+        key
+    }
+
+    /// Replaces the waker of a pending timer (a future moved between tasks).
+    pub(crate) fn update_timer(&mut self, key: Key, waker: &Waker) {
+        if let Some(t) = self.timers.get_mut(key) {
+            if !t.waker.will_wake(waker) {
+                t.waker = waker.clone();
+            }
+        }
+    }
+
+    /// Cancels a timer; its heap entry is skipped later.
+    pub(crate) fn cancel_timer(&mut self, key: Key) {
+        self.timers.remove(key);
+    }
+
+    /// The time of the earliest live event, discarding cancelled timers on top.
+    #[inline]
+    pub(crate) fn peek_time(&mut self) -> Option<u64> {
+        while let Some(ev) = self.heap.peek() {
+            if let What::Timer(key) = ev.what {
+                if self.timers.get(key).is_none() {
+                    self.heap.pop();
+                    continue;
+                }
+            }
+            return Some(ev.time);
+        }
+        None
+    }
+
+    #[inline]
+    pub(crate) fn pop(&mut self) -> Option<Ev> {
+        self.heap.pop()
+    }
+}
+
+impl State {
+    /// Handles one event at the current time; returns a payload to drop once the
+    /// state is no longer borrowed (a message that could not be delivered).
+    pub(crate) fn handle_event(&mut self, ev: Ev) -> Option<Payload> {
+        debug_assert_eq!(ev.time, self.now);
+        match ev.what {
+            What::Timer(key) => {
+                let timer = self.events.timers.remove(key)?;
+                self.stats.timers_fired += 1;
+                self.rec.push(self.now, timer.node, Event::Timer { timer: timer.id });
+                crate::task::wake_in(&mut self.tasks, &mut self.ready, &timer.waker);
+                None
+            }
+            What::Deliver(flight) => self.deliver(flight),
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! Recording a run as it happens ([`Recording`]) and the finished [`Trace`].
+//!
+//! The recorder is on the simulator's hot path: pushing a record is a hash update
+//! and (in full mode) a `Vec` push; texts are written straight into the arena.
+
+use crate::hash::{TraceHash, TraceHasher};
+use crate::record::{Event, NodeIx, Port, Record, Text, NO_NODE};
+use std::borrow::Cow;
+
+/// How much of a run is recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum RecordMode {
+    /// Nothing: no records, no hash. The fastest mode.
+    Off,
+    /// Only the trace hash and the record count: enough to compare runs.
+    #[default]
+    Summary,
+    /// Every record and text, plus the hash.
+    Full,
+}
+
+/// The longest text kept for one record, in bytes; longer texts are cut at a
+/// character boundary and end in `…`.
+pub const TEXT_LIMIT: usize = 1024;
+
+/// What a trace is about: the run's identity and its name tables.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Header {
+    /// The version of microsim that wrote the trace.
+    pub microsim_version: String,
+    /// The run's seed.
+    pub seed: u64,
+    /// The name of the pinned RNG algorithm (e.g. `chacha8`).
+    pub rng: String,
+    /// Node names; records refer to them by index.
+    pub nodes: Vec<String>,
+    /// Named ports; records refer to them by index.
+    pub ports: Vec<String>,
+}
+
+impl Header {
+    /// The name of node `ix` (`-` for [`NO_NODE`], `?` for an index out of range).
+    pub fn node_name(&self, ix: NodeIx) -> &str {
+        if ix == NO_NODE {
+            return "-";
+        }
+        self.nodes.get(ix as usize).map(String::as_str).unwrap_or("?")
+    }
+
+    /// The name of a port: its name, or `#n` for ephemeral port `n`.
+    pub fn port_name(&self, port: Port) -> Cow<'_, str> {
+        match (port.named_index(), port.ephemeral_number()) {
+            (Some(ix), _) => Cow::Borrowed(self.ports.get(ix as usize).map(String::as_str).unwrap_or("?")),
+            (_, Some(n)) => Cow::Owned(format!("#{n}")),
+            _ => unreachable!("a port is named or ephemeral"),
+        }
+    }
+}
+
+/// Counts of what was recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Counts {
+    /// Records pushed (kept or only hashed).
+    pub records: u64,
+}
+
+/// A recorder for one run.
+#[derive(Debug)]
+pub struct Recording {
+    mode: RecordMode,
+    hasher: TraceHasher,
+    records: Vec<Record>,
+    text: String,
+    counts: Counts,
+}
+
+impl Recording {
+    /// A recorder in the given mode.
+    pub fn new(mode: RecordMode) -> Recording {
+        Recording {
+            mode,
+            hasher: TraceHasher::default(),
+            records: Vec::new(),
+            text: String::new(),
+            counts: Counts::default(),
+        }
+    }
+
+    /// The mode.
+    #[inline(always)]
+    pub fn mode(&self) -> RecordMode {
+        self.mode
+    }
+
+    /// Whether anything is recorded (the mode is not [`RecordMode::Off`]).
+    #[inline(always)]
+    pub fn is_on(&self) -> bool {
+        self.mode != RecordMode::Off
+    }
+
+    /// Records an event that carries no text.
+    #[inline]
+    pub fn push(&mut self, time_ns: u64, node: NodeIx, event: Event) {
+        if !self.is_on() {
+            return;
+        }
+        debug_assert!(event.text().is_none(), "use push_text for {}", event.kind());
+        self.keep(Record { time_ns, node, event }, 0);
+    }
+
+    /// Records an event with a text: `write` appends the text, `make` builds the
+    /// event around the text's range.
+    #[inline]
+    pub fn push_text(
+        &mut self,
+        time_ns: u64,
+        node: NodeIx,
+        write: impl FnOnce(&mut String),
+        make: impl FnOnce(Text) -> Event,
+    ) {
+        if !self.is_on() {
+            return;
+        }
+        let start = self.text.len();
+        write(&mut self.text);
+        if self.text.len() - start > TEXT_LIMIT {
+            let mut cut = start + TEXT_LIMIT;
+            while !self.text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            self.text.truncate(cut);
+            self.text.push('…');
+        }
+        let start32 = u32::try_from(start).expect("trace text arena exceeds 4 GiB");
+        let len = (self.text.len() - start) as u32;
+        let event = make(Text { start: start32, len });
+        self.keep(Record { time_ns, node, event }, start);
+    }
+
+    fn keep(&mut self, record: Record, text_start: usize) {
+        self.counts.records += 1;
+        self.hasher.record(&record, &self.text[text_start..]);
+        match self.mode {
+            RecordMode::Full => self.records.push(record),
+            // Summary keeps nothing: the text was only needed for the hash.
+            _ => self.text.truncate(text_start),
+        }
+    }
+
+    /// The records kept so far (empty unless the mode is full).
+    pub fn records(&self) -> &[Record] {
+        &self.records
+    }
+
+    /// Finishes the recording under the given header.
+    pub fn finish(self, header: Header) -> Trace {
+        let hash = self.is_on().then(|| {
+            self.hasher.finish(header.nodes.iter().map(String::as_str), header.ports.iter().map(String::as_str))
+        });
+        Trace { header, mode: self.mode, records: self.records, text: self.text, hash, counts: self.counts }
+    }
+}
+
+/// A finished trace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trace {
+    /// What the trace is about.
+    pub header: Header,
+    /// How it was recorded.
+    pub mode: RecordMode,
+    records: Vec<Record>,
+    text: String,
+    hash: Option<TraceHash>,
+    counts: Counts,
+}
+
+impl Trace {
+    /// The records (empty unless recorded in full).
+    pub fn records(&self) -> &[Record] {
+        &self.records
+    }
+
+    /// The text a record points to.
+    pub fn text(&self, text: Text) -> &str {
+        let start = text.start as usize;
+        self.text.get(start..start + text.len as usize).unwrap_or("")
+    }
+
+    /// The trace hash, `None` when recording was off.
+    pub fn hash(&self) -> Option<TraceHash> {
+        self.hash
+    }
+
+    /// What was recorded.
+    pub fn counts(&self) -> Counts {
+        self.counts
+    }
+
+    /// Builds a trace that kept no records, from its mode, counts and hash (used by
+    /// the reader for summary and off traces).
+    pub(crate) fn from_summary(header: Header, mode: RecordMode, counts: Counts, hash: Option<TraceHash>) -> Trace {
+        Trace { header, mode, records: Vec::new(), text: String::new(), hash, counts }
+    }
+
+    /// Builds a full trace from parts (used by the reader).
+    pub(crate) fn from_parts(header: Header, records: Vec<Record>, text: String) -> Trace {
+        let mut hasher = TraceHasher::default();
+        for r in &records {
+            let t = r.event.text().map(|t| &text[t.start as usize..(t.start + t.len) as usize]).unwrap_or("");
+            hasher.record(r, t);
+        }
+        let hash = hasher.finish(header.nodes.iter().map(String::as_str), header.ports.iter().map(String::as_str));
+        let counts = Counts { records: records.len() as u64 };
+        Trace { header, mode: RecordMode::Full, records, text, hash: Some(hash), counts }
+    }
+}
