@@ -10,7 +10,7 @@ fn main() {
     let seed = 42;
     let outcome = PingPong::new(seed, 3).record(RecordMode::Full).run();
     println!("{outcome}\n");
-    let trace = &outcome.trace;
+    let trace = outcome.trace();
     for r in trace.records().iter().take(20) {
         let node = trace.header.node_name(r.node);
         let text = r.event.text().map(|t| trace.text(t)).unwrap_or("");

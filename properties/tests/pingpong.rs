@@ -21,7 +21,7 @@ fn check(seed: u64, rounds: u32) {
     assert_eq!(first.stats.dropped, 0);
     let again = PingPong::new(seed, rounds).record(RecordMode::Full).run();
     assert_eq!(first.hash(), again.hash(), "seed {seed:#x} replays to the same trace");
-    assert_eq!(again.trace.records().len() as u64, again.trace.counts().records);
+    assert_eq!(again.trace().records().len() as u64, again.trace().counts().records);
 }
 
 proptest! {

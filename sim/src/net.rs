@@ -195,15 +195,13 @@ impl State {
         let msg = self.net.next_msg;
         self.stats.sent += 1;
         let now = self.now;
-        self.rec.push_text(
-            now,
-            from.node,
-            |s| {
-                use std::fmt::Write;
-                let _ = write!(s, "{payload:?}");
-            },
-            |text| Event::Send { msg, to: to.node, port: to.port, text },
-        );
+        if self.rec.is_on() {
+            // The message is rendered only if the trace is read (see `Outcome::trace`).
+            let make = |text| Event::Send { msg, to: to.node, port: to.port, text };
+            if let Some(index) = self.rec.push_deferred(now, from.node, make) {
+                self.unrendered.push((index, payload.clone()));
+            }
+        }
         if self.nodes.list[to.node as usize].status == crate::node::Status::Ghost {
             self.rec.push(now, from.node, Event::Drop { msg, reason: DropReason::UnknownNode });
             self.stats.dropped += 1;

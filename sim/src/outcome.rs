@@ -2,7 +2,9 @@
 
 use crate::time::Instant;
 use microsim_traces::{Trace, TraceHash};
-use std::fmt;
+use crate::payload::Payload;
+use std::cell::{OnceCell, RefCell};
+use std::fmt::{self, Write};
 use std::time::Duration;
 
 /// Why a run failed.
@@ -102,8 +104,36 @@ pub struct Stats {
     pub max_live_tasks: u64,
 }
 
+/// The trace of a run, with the texts of sent messages rendered on first use.
+pub(crate) struct LazyTrace {
+    trace: OnceCell<Trace>,
+    raw: RefCell<Option<(Trace, Vec<(u32, Payload)>)>>,
+    hash: Option<TraceHash>,
+}
+
+impl LazyTrace {
+    pub(crate) fn new(trace: Trace, unrendered: Vec<(u32, Payload)>) -> LazyTrace {
+        let hash = trace.hash();
+        LazyTrace { trace: OnceCell::new(), raw: RefCell::new(Some((trace, unrendered))), hash }
+    }
+
+    fn get(&self) -> &Trace {
+        self.trace.get_or_init(|| {
+            let (mut trace, unrendered) = self.raw.borrow_mut().take().expect("rendered once");
+            for (index, payload) in unrendered {
+                trace.fill_text(index, |s| {
+                    let _ = write!(s, "{payload:?}");
+                });
+            }
+            trace
+        })
+    }
+}
+
 /// The result of a run.
-#[derive(Clone, Debug)]
+///
+/// It is not `Send`: until the trace is read, it holds clones of the messages
+/// sent (whose types need not be `Send`), to render them only if asked.
 pub struct Outcome {
     /// The seed.
     pub seed: u64,
@@ -113,10 +143,36 @@ pub struct Outcome {
     pub elapsed: Duration,
     /// Steps taken (task polls plus events).
     pub steps: u64,
-    /// What happened (records kept only in full recording mode).
-    pub trace: Trace,
     /// Counters.
     pub stats: Stats,
+    pub(crate) trace: LazyTrace,
+}
+
+impl Clone for Outcome {
+    fn clone(&self) -> Outcome {
+        let trace = self.trace().clone();
+        Outcome {
+            seed: self.seed,
+            failure: self.failure.clone(),
+            elapsed: self.elapsed,
+            steps: self.steps,
+            stats: self.stats,
+            trace: LazyTrace::new(trace, Vec::new()),
+        }
+    }
+}
+
+impl fmt::Debug for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Outcome")
+            .field("seed", &self.seed)
+            .field("failure", &self.failure)
+            .field("elapsed", &self.elapsed)
+            .field("steps", &self.steps)
+            .field("stats", &self.stats)
+            .field("hash", &self.trace.hash)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Outcome {
@@ -127,7 +183,19 @@ impl Outcome {
 
     /// The trace hash (`None` when recording was off).
     pub fn hash(&self) -> Option<TraceHash> {
-        self.trace.hash()
+        self.trace.hash
+    }
+
+    /// What happened: every record in full recording mode, the hash and counts
+    /// otherwise. Sent messages are rendered (with `Debug`) on the first call.
+    pub fn trace(&self) -> &Trace {
+        self.trace.get()
+    }
+
+    /// The trace, owned (for keeping it after the outcome, or across threads).
+    pub fn into_trace(self) -> Trace {
+        self.trace.get();
+        self.trace.trace.into_inner().expect("just rendered")
     }
 }
 

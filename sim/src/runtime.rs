@@ -10,6 +10,8 @@ use crate::config::Config;
 use crate::net::Net;
 use crate::node::Nodes;
 use crate::outcome::{Failure, Stats};
+use crate::payload::Payload;
+use crate::time::Instant;
 use crate::rng::{self, SimRng, Stream};
 use crate::sched::ReadyQueue;
 use crate::task::Tasks;
@@ -105,6 +107,10 @@ pub(crate) struct State {
     pub(crate) steps: u64,
     /// RPC calls made (the last call id).
     pub(crate) calls: u64,
+    /// `config.limits.max_time` in nanoseconds.
+    pub(crate) max_time_ns: u64,
+    /// Sent messages whose send record's text is still to be rendered.
+    pub(crate) unrendered: Vec<(u32, Payload)>,
 }
 
 impl Inner {
@@ -124,6 +130,8 @@ impl Inner {
             started: false,
             steps: 0,
             calls: 0,
+            max_time_ns: config.limits.max_time_ns(),
+            unrendered: Vec::new(),
             config,
         };
         Inner { state: RefCell::new(state), wakes: RefCell::new(Vec::with_capacity(16)), seed }
@@ -149,67 +157,31 @@ impl Inner {
     pub(crate) fn run_loop(&self, deadline: Option<u64>) -> Stop {
         self.start_nodes();
         loop {
-            let next = {
-                let mut st = self.state.borrow_mut();
+            let mut st = self.state.borrow_mut();
+            if !self.wakes.borrow().is_empty() {
                 self.drain_wakes(&mut st);
-                if st.failure.is_some() {
-                    return Stop::Finished;
+            }
+            if st.failure.is_some() {
+                return Stop::Finished;
+            }
+            if let Some(task) = st.take_ready_task() {
+                drop(st);
+                self.poll_task(task);
+                continue;
+            }
+            if st.nodes.clients_done() {
+                return Stop::Finished;
+            }
+            match st.next_event(deadline) {
+                Ok(None) => {}
+                // Payloads of dropped messages are released after the borrow ends.
+                Ok(Some(dropped)) => {
+                    drop(st);
+                    drop(dropped);
                 }
-                let next = st.take_ready_task();
-                if next.is_none() && st.nodes.clients_done() {
-                    return Stop::Finished;
-                }
-                next
-            };
-            match next {
-                Some(task) => self.poll_task(task),
-                None => {
-                    if let Some(stop) = self.next_event(deadline) {
-                        return stop;
-                    }
-                }
+                Err(stop) => return stop,
             }
         }
-    }
-
-    /// Handles the earliest event, or says why there is none to handle.
-    fn next_event(&self, deadline: Option<u64>) -> Option<Stop> {
-        let mut st = self.state.borrow_mut();
-        let Some(time) = st.events.peek_time() else {
-            if let Some(d) = deadline {
-                st.now = st.now.max(d);
-                return Some(Stop::Deadline);
-            }
-            let waiting = st.nodes.waiting_clients();
-            if !waiting.is_empty() {
-                let time = st.now;
-                st.fail(Failure::Deadlock { time: crate::time::Instant::from_nanos(time), waiting });
-            }
-            return Some(Stop::Finished);
-        };
-        if let Some(d) = deadline {
-            if time > d {
-                st.now = st.now.max(d);
-                return Some(Stop::Deadline);
-            }
-        }
-        let max_time = st.config.limits.max_time_ns();
-        if time > max_time {
-            st.now = max_time;
-            st.fail(Failure::TimeLimit { limit: crate::time::Instant::from_nanos(max_time) });
-            return Some(Stop::Finished);
-        }
-        if st.count_step() {
-            return Some(Stop::Finished);
-        }
-        debug_assert!(time >= st.now, "time went backwards: {time} < {}", st.now);
-        st.now = time;
-        let event = st.events.pop().expect("peeked event is there");
-        // Payloads of dropped messages are released after the borrow ends.
-        let dropped = st.handle_event(event);
-        drop(st);
-        drop(dropped);
-        None
     }
 
     /// Moves woken tasks into the scheduler, in wake order, once each.
@@ -225,6 +197,40 @@ impl Inner {
 }
 
 impl State {
+    /// Handles the earliest event (returning a payload it dropped), or says why
+    /// the loop must stop.
+    #[inline]
+    fn next_event(&mut self, deadline: Option<u64>) -> Result<Option<Payload>, Stop> {
+        let Some(time) = self.events.peek_time() else {
+            if let Some(d) = deadline {
+                self.now = self.now.max(d);
+                return Err(Stop::Deadline);
+            }
+            let waiting = self.nodes.waiting_clients();
+            if !waiting.is_empty() {
+                let time = Instant::from_nanos(self.now);
+                self.fail(Failure::Deadlock { time, waiting });
+            }
+            return Err(Stop::Finished);
+        };
+        if deadline.is_some_and(|d| time > d) {
+            self.now = self.now.max(deadline.unwrap_or(0));
+            return Err(Stop::Deadline);
+        }
+        if time > self.max_time_ns {
+            self.now = self.max_time_ns;
+            self.fail(Failure::TimeLimit { limit: Instant::from_nanos(self.max_time_ns) });
+            return Err(Stop::Finished);
+        }
+        if self.count_step() {
+            return Err(Stop::Finished);
+        }
+        debug_assert!(time >= self.now, "time went backwards: {time} < {}", self.now);
+        self.now = time;
+        let event = self.events.pop().expect("peeked event is there");
+        Ok(self.handle_event(event))
+    }
+
     /// Records the run's first failure (later ones are consequences).
     pub(crate) fn fail(&mut self, failure: Failure) {
         if self.failure.is_none() {

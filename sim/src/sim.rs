@@ -5,7 +5,7 @@ use crate::error::SimError;
 use crate::latency::{Latency, LinkConfig};
 use crate::log::SimSubscriber;
 use crate::node::{erase, NodeExit};
-use crate::outcome::Outcome;
+use crate::outcome::{LazyTrace, Outcome};
 use crate::panic;
 use crate::rng::RNG_ALGORITHM;
 use crate::runtime::{Inner, Stop, CTX};
@@ -224,7 +224,7 @@ impl Sim {
             failure: st.failure.clone(),
             elapsed: Duration::from_nanos(st.now),
             steps: st.steps,
-            trace: recording.finish(header),
+            trace: LazyTrace::new(recording.finish(header), std::mem::take(&mut st.unrendered)),
             stats: st.stats,
         }
     }

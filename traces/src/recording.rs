@@ -122,19 +122,22 @@ impl Recording {
             return;
         }
         let start = self.text.len();
-        write(&mut self.text);
-        if self.text.len() - start > TEXT_LIMIT {
-            let mut cut = start + TEXT_LIMIT;
-            while !self.text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            self.text.truncate(cut);
-            self.text.push('…');
-        }
-        let start32 = u32::try_from(start).expect("trace text arena exceeds 4 GiB");
-        let len = (self.text.len() - start) as u32;
-        let event = make(Text { start: start32, len });
+        let text = append_limited(&mut self.text, write);
+        let event = make(text);
         self.keep(Record { time_ns, node, event }, start);
+    }
+
+    /// Records an event whose text is filled in later with [`Trace::fill_text`]
+    /// (the hash does not cover it). Returns the record's index in full mode.
+    #[inline]
+    pub fn push_deferred(&mut self, time_ns: u64, node: NodeIx, make: impl FnOnce(Text) -> Event) -> Option<u32> {
+        if !self.is_on() {
+            return None;
+        }
+        let index = self.records.len();
+        let full = self.mode == RecordMode::Full;
+        self.keep(Record { time_ns, node, event: make(Text::default()) }, self.text.len());
+        full.then(|| u32::try_from(index).expect("more than 2^32 records"))
     }
 
     fn keep(&mut self, record: Record, text_start: usize) {
@@ -161,6 +164,22 @@ impl Recording {
     }
 }
 
+/// Appends what `write` writes, cut to [`TEXT_LIMIT`] bytes, and returns its range.
+fn append_limited(arena: &mut String, write: impl FnOnce(&mut String)) -> Text {
+    let start = arena.len();
+    write(arena);
+    if arena.len() - start > TEXT_LIMIT {
+        let mut cut = start + TEXT_LIMIT;
+        while !arena.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        arena.truncate(cut);
+        arena.push('…');
+    }
+    let start32 = u32::try_from(start).expect("trace text arena exceeds 4 GiB");
+    Text { start: start32, len: (arena.len() - start) as u32 }
+}
+
 /// A finished trace.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Trace {
@@ -184,6 +203,15 @@ impl Trace {
     pub fn text(&self, text: Text) -> &str {
         let start = text.start as usize;
         self.text.get(start..start + text.len as usize).unwrap_or("")
+    }
+
+    /// Fills in the text of send record `index`, made with
+    /// [`Recording::push_deferred`]. Does nothing for any other record.
+    pub fn fill_text(&mut self, index: u32, write: impl FnOnce(&mut String)) {
+        let Some(record) = self.records.get(index as usize) else { return };
+        let Event::Send { msg, to, port, .. } = record.event else { return };
+        let text = append_limited(&mut self.text, write);
+        self.records[index as usize].event = Event::Send { msg, to, port, text };
     }
 
     /// The trace hash, `None` when recording was off.
