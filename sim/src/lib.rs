@@ -12,28 +12,34 @@
 //! ```
 //! use microsim::{net::Socket, Sim};
 //!
-//! let mut sim = Sim::builder().seed(7).build();
-//! sim.node("server", || async {
+//! async fn server() {
 //!     let socket = Socket::<u64>::bind("echo").unwrap();
 //!     loop {
 //!         let (from, n) = socket.recv().await;
 //!         socket.send_to(from, n + 1);
 //!     }
-//! })
-//! .unwrap();
-//! sim.client("client", || async {
+//! }
+//!
+//! async fn client() {
 //!     let socket = Socket::<u64>::bind("echo").unwrap();
 //!     for n in 0..10u64 {
 //!         socket.send_to(("server", "echo"), n);
 //!         let (_, reply) = socket.recv().await;
 //!         assert_eq!(reply, n + 1);
 //!     }
-//! })
-//! .unwrap();
+//! }
+//!
+//! let mut sim = Sim::builder().seed(7).build();
+//! sim.node("server", server).unwrap();
+//! sim.client("client", client).unwrap();
 //! let outcome = sim.run();
 //! assert!(outcome.is_ok(), "{outcome}");
 //! assert_eq!(outcome.stats.delivered, 20);
 //! ```
+//!
+//! A node's main task is usually an `async fn` as here (a closure returning an
+//! `async` block works too). Its output may be `()` or a `Result<(), E>`; an
+//! error ends the run with a failure naming the node.
 //!
 //! The run ends when every client has finished. Time is virtual: each message
 //! took 1-5 ms of simulated time (the default latency), and the whole run took

@@ -104,15 +104,18 @@ pub struct Stats {
     pub max_live_tasks: u64,
 }
 
+/// Sent messages whose rendering is still to be written into their send record.
+pub(crate) type Unrendered = Vec<(u32, Payload)>;
+
 /// The trace of a run, with the texts of sent messages rendered on first use.
 pub(crate) struct LazyTrace {
     trace: OnceCell<Trace>,
-    raw: RefCell<Option<(Trace, Vec<(u32, Payload)>)>>,
+    raw: RefCell<Option<(Trace, Unrendered)>>,
     hash: Option<TraceHash>,
 }
 
 impl LazyTrace {
-    pub(crate) fn new(trace: Trace, unrendered: Vec<(u32, Payload)>) -> LazyTrace {
+    pub(crate) fn new(trace: Trace, unrendered: Unrendered) -> LazyTrace {
         let hash = trace.hash();
         LazyTrace { trace: OnceCell::new(), raw: RefCell::new(Some((trace, unrendered))), hash }
     }

@@ -110,7 +110,7 @@ pub(crate) struct State {
     /// `config.limits.max_time` in nanoseconds.
     pub(crate) max_time_ns: u64,
     /// Sent messages whose send record's text is still to be rendered.
-    pub(crate) unrendered: Vec<(u32, Payload)>,
+    pub(crate) unrendered: crate::outcome::Unrendered,
 }
 
 impl Inner {

@@ -17,12 +17,14 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 use std::task::Poll;
 
+/// Marks a type as receiving `M` and as bound to its simulation's thread (not `Send`).
+type ReceivesOnThisThread<M> = PhantomData<(fn() -> M, Rc<()>)>;
+
 /// A bound endpoint that receives messages of type `M`.
 pub struct Socket<M> {
     key: Key,
     addr: Addr,
-    // Not `Send`: a socket belongs to its simulation's thread.
-    _marker: PhantomData<(fn() -> M, Rc<()>)>,
+    _marker: ReceivesOnThisThread<M>,
 }
 
 impl<M> fmt::Debug for Socket<M> {
