@@ -1,8 +1,8 @@
 //! What a run returns: the verdict, the failure if any, statistics and the trace.
 
+use crate::payload::Payload;
 use crate::time::Instant;
 use microsim_traces::{Trace, TraceHash};
-use crate::payload::Payload;
 use std::cell::{OnceCell, RefCell};
 use std::fmt::{self, Write};
 use std::time::Duration;

@@ -11,10 +11,10 @@ use crate::net::Net;
 use crate::node::Nodes;
 use crate::outcome::{Failure, Stats};
 use crate::payload::Payload;
-use crate::time::Instant;
 use crate::rng::{self, SimRng, Stream};
 use crate::sched::ReadyQueue;
 use crate::task::Tasks;
+use crate::time::Instant;
 use crate::timer::Events;
 use microsim_traces::{NodeIx, Recording, NO_NODE};
 use std::cell::{Cell, RefCell};
@@ -203,8 +203,7 @@ impl State {
     fn next_event(&mut self, deadline: Option<u64>) -> Result<Option<Payload>, Stop> {
         let Some(time) = self.events.peek_time() else {
             if let Some(d) = deadline {
-                self.now = self.now.max(d);
-                return Err(Stop::Deadline);
+                return Err(self.advance_to_deadline(d));
             }
             let waiting = self.nodes.waiting_clients();
             if !waiting.is_empty() {
@@ -213,9 +212,8 @@ impl State {
             }
             return Err(Stop::Finished);
         };
-        if deadline.is_some_and(|d| time > d) {
-            self.now = self.now.max(deadline.unwrap_or(0));
-            return Err(Stop::Deadline);
+        if let Some(d) = deadline.filter(|&d| time > d) {
+            return Err(self.advance_to_deadline(d));
         }
         if time > self.max_time_ns {
             self.now = self.max_time_ns;
@@ -229,6 +227,18 @@ impl State {
         self.now = time;
         let event = self.events.pop().expect("peeked event is there");
         Ok(self.handle_event(event))
+    }
+
+    /// Moves time to the test side's deadline when nothing happens before it;
+    /// a deadline past the time limit ends the run at the limit.
+    fn advance_to_deadline(&mut self, deadline: u64) -> Stop {
+        if deadline > self.max_time_ns {
+            self.now = self.now.max(self.max_time_ns);
+            self.fail(Failure::TimeLimit { limit: Instant::from_nanos(self.max_time_ns) });
+            return Stop::Finished;
+        }
+        self.now = self.now.max(deadline);
+        Stop::Deadline
     }
 
     /// Records the run's first failure (later ones are consequences).
