@@ -82,6 +82,8 @@ pub(crate) struct Inner {
     pub(crate) state: RefCell<State>,
     /// Task keys woken since the run loop last looked, in wake order.
     pub(crate) wakes: RefCell<Vec<u64>>,
+    /// Whether `wakes` may be non-empty (checked without borrowing it).
+    pub(crate) woken: Cell<bool>,
     /// The seed of the run (immutable).
     pub(crate) seed: u64,
 }
@@ -134,7 +136,7 @@ impl Inner {
             unrendered: Vec::new(),
             config,
         };
-        Inner { state: RefCell::new(state), wakes: RefCell::new(Vec::with_capacity(16)), seed }
+        Inner { state: RefCell::new(state), wakes: RefCell::new(Vec::with_capacity(16)), woken: Cell::new(false), seed }
     }
 
     /// The node whose task is running, or `NO_NODE` on the test's side.
@@ -158,7 +160,7 @@ impl Inner {
         self.start_nodes();
         loop {
             let mut st = self.state.borrow_mut();
-            if !self.wakes.borrow().is_empty() {
+            if self.woken.get() {
                 self.drain_wakes(&mut st);
             }
             if st.failure.is_some() {
@@ -187,6 +189,7 @@ impl Inner {
     /// Moves woken tasks into the scheduler, in wake order, once each.
     #[inline]
     fn drain_wakes(&self, st: &mut State) {
+        self.woken.set(false);
         let mut wakes = self.wakes.borrow_mut();
         for key in wakes.drain(..) {
             if let Some(task) = st.tasks.mark_ready(key) {

@@ -123,7 +123,7 @@ impl Sim {
     /// Runs `f` with this simulation as the thread's current one.
     fn enter<R>(&self, f: impl FnOnce(&Inner) -> R) -> R {
         let _log = tracing::dispatcher::set_default(&self.dispatch);
-        CTX.set(&self.inner, || f(&self.inner))
+        CTX.set(&self.inner, || panic::escalate(|| f(&self.inner)))
     }
 
     /// The seed.

@@ -79,7 +79,10 @@ fn clone_raw(data: *const ()) -> RawWaker {
 
 fn wake_raw(data: *const ()) {
     // Outside a simulation (a waker kept past its run) waking does nothing.
-    CTX.try_with(|inner| inner.wakes.borrow_mut().push(data as u64));
+    CTX.try_with(|inner| {
+        inner.wakes.borrow_mut().push(data as u64);
+        inner.woken.set(true);
+    });
 }
 
 fn drop_raw(_: *const ()) {}
