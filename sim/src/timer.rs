@@ -19,16 +19,30 @@ pub(crate) enum What {
     Deliver(u32),
 }
 
+/// An event: `rank` is the bitwise complement of `time << 64 | seq`, so that
+/// `BinaryHeap` (a max-heap) yields the earliest (time, sequence) first with one
+/// integer comparison.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Ev {
-    time: u64,
-    seq: u64,
+    rank: u128,
     what: What,
+}
+
+impl Ev {
+    #[inline]
+    fn new(time: u64, seq: u64, what: What) -> Ev {
+        Ev { rank: !(u128::from(time) << 64 | u128::from(seq)), what }
+    }
+
+    #[inline]
+    pub(crate) fn time(&self) -> u64 {
+        ((!self.rank) >> 64) as u64
+    }
 }
 
 impl PartialEq for Ev {
     fn eq(&self, o: &Self) -> bool {
-        (self.time, self.seq) == (o.time, o.seq)
+        self.rank == o.rank
     }
 }
 impl Eq for Ev {}
@@ -38,9 +52,9 @@ impl PartialOrd for Ev {
     }
 }
 impl Ord for Ev {
-    // Reversed: `BinaryHeap` is a max-heap and the earliest (time, seq) goes first.
+    #[inline]
     fn cmp(&self, o: &Self) -> Ordering {
-        (o.time, o.seq).cmp(&(self.time, self.seq))
+        self.rank.cmp(&o.rank)
     }
 }
 
@@ -64,7 +78,7 @@ impl Events {
     #[inline]
     fn push(&mut self, time: u64, what: What) {
         self.seq += 1;
-        self.heap.push(Ev { time, seq: self.seq, what });
+        self.heap.push(Ev::new(time, self.seq, what));
     }
 
     /// Schedules the delivery of in-flight message `flight` at `time`.
@@ -105,7 +119,7 @@ impl Events {
                     continue;
                 }
             }
-            return Some(ev.time);
+            return Some(ev.time());
         }
         None
     }
@@ -120,7 +134,7 @@ impl State {
     /// Handles one event at the current time; returns a payload to drop once the
     /// state is no longer borrowed (a message that could not be delivered).
     pub(crate) fn handle_event(&mut self, ev: Ev) -> Option<Payload> {
-        debug_assert_eq!(ev.time, self.now);
+        debug_assert_eq!(ev.time(), self.now);
         match ev.what {
             What::Timer(key) => {
                 let timer = self.events.timers.remove(key)?;
