@@ -1,5 +1,6 @@
 //! Memory stays flat over many runs: after a warm-up, thousands more simulations
-//! on the same thread leave no live heap memory behind.
+//! on the same thread leave no live heap memory behind; and a run's steady state
+//! (polls, messages) allocates nothing.
 //!
 //! This is a test binary of its own, apart from `tests/it`, because it installs a
 //! counting `#[global_allocator]`: the allocator of a binary counts every
@@ -10,6 +11,7 @@
 use microsim::net::{Socket, ToAddr};
 use microsim::{Latency, RecordMode, Sim};
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Duration;
 
@@ -19,6 +21,16 @@ struct Counting;
 static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
 static FREED: AtomicUsize = AtomicUsize::new(0);
 
+thread_local! {
+    /// Allocation calls made by this thread (a `Cell` without a destructor, so
+    /// the allocator may touch it at any time).
+    static CALLS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn count_call() {
+    let _ = CALLS.try_with(|c| c.set(c.get() + 1));
+}
+
 // SAFETY: every call is forwarded unchanged to `System`; only counters are added.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
@@ -27,6 +39,7 @@ unsafe impl GlobalAlloc for Counting {
         if !p.is_null() {
             ALLOCATED.fetch_add(layout.size(), Relaxed);
         }
+        count_call();
         p
     }
 
@@ -36,6 +49,7 @@ unsafe impl GlobalAlloc for Counting {
         if !p.is_null() {
             ALLOCATED.fetch_add(layout.size(), Relaxed);
         }
+        count_call();
         p
     }
 
@@ -52,6 +66,7 @@ unsafe impl GlobalAlloc for Counting {
             FREED.fetch_add(layout.size(), Relaxed);
             ALLOCATED.fetch_add(new_size, Relaxed);
         }
+        count_call();
         p
     }
 }
@@ -112,4 +127,22 @@ fn memory_stays_flat_over_ten_thousand_runs() {
     let after = live_bytes();
     let growth = after.saturating_sub(warm);
     assert!(growth < BOUND, "live heap grew by {growth} bytes from run 1,000 ({warm} B) to run 10,000 ({after} B)");
+}
+
+/// Allocation calls made by this thread while `f` runs.
+fn allocations_during(f: impl FnOnce()) -> u64 {
+    let before = CALLS.with(Cell::get);
+    f();
+    CALLS.with(Cell::get) - before
+}
+
+#[test]
+fn the_steady_state_allocates_nothing_per_message() {
+    pingpong(1, 10); // Warm up lazily initialised process state (the panic hook).
+    let short = allocations_during(|| pingpong(7, 10));
+    let long = allocations_during(|| pingpong(7, 10_000));
+    // 9,990 more round trips (about 40,000 more polls, messages and events) cost
+    // no more allocations than the short run's set-up, give or take the growth
+    // of a buffer.
+    assert!(long <= short + 4, "{short} allocations for 10 round trips, {long} for 10,000");
 }
