@@ -19,18 +19,39 @@ use crate::time::Instant;
 use microsim_traces::{DropReason, Event, NodeIx, Port};
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 /// What a node's main task may return: `()` or `Result<(), E>` for a displayable
 /// `E`. An `Err` ends the run with a failure naming the node.
-pub trait NodeExit: 'static {
+pub trait NodeExit: Sized + 'static {
     /// The error, rendered, if any.
     fn into_result(self) -> Result<(), String>;
+
+    /// Boxes a main task that returns `Self` as a task future. The default wraps
+    /// it to report an error; `()` needs no wrapper (one less layer per poll).
+    #[doc(hidden)]
+    fn into_task<F: Future<Output = Self> + 'static>(fut: F) -> Pin<Box<dyn Future<Output = ()>>> {
+        Box::pin(async move {
+            if let Err(error) = fut.await.into_result() {
+                crate::runtime::with(|inner| {
+                    let node = inner.current_node();
+                    let mut st = inner.state.borrow_mut();
+                    let (node, time) = (st.nodes.name(node).to_string(), Instant::from_nanos(st.now));
+                    st.fail(Failure::NodeError { node, time, error });
+                });
+            }
+        })
+    }
 }
 
 impl NodeExit for () {
     fn into_result(self) -> Result<(), String> {
         Ok(())
+    }
+
+    fn into_task<F: Future<Output = ()> + 'static>(fut: F) -> Pin<Box<dyn Future<Output = ()>>> {
+        Box::pin(fut)
     }
 }
 
@@ -50,19 +71,7 @@ where
     Fut: Future + 'static,
     Fut::Output: NodeExit,
 {
-    Rc::new(move || {
-        let fut = factory();
-        Box::pin(async move {
-            if let Err(error) = fut.await.into_result() {
-                crate::runtime::with(|inner| {
-                    let node = inner.current_node();
-                    let mut st = inner.state.borrow_mut();
-                    let (node, time) = (st.nodes.name(node).to_string(), Instant::from_nanos(st.now));
-                    st.fail(Failure::NodeError { node, time, error });
-                });
-            }
-        }) as TaskFuture
-    })
+    Rc::new(move || Fut::Output::into_task(factory()))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
