@@ -5,6 +5,8 @@ mod bench;
 use clap::{Parser, Subcommand};
 use microsim::RecordMode;
 use microsim_services::pingpong::PingPong;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// A deterministic distributed-system simulator.
@@ -32,6 +34,9 @@ enum Command {
         /// Round trips per client.
         #[arg(long, default_value_t = 1000)]
         rounds: u32,
+        /// Record every event and write the trace here as JSON lines.
+        #[arg(long, value_name = "FILE")]
+        trace: Option<PathBuf>,
     },
     /// Benchmarks.
     #[command(subcommand)]
@@ -46,19 +51,43 @@ fn parse_seed(s: &str) -> Result<u64, String> {
     parsed.map_err(|_| format!("`{s}` is not a seed: expected a decimal number or hex with 0x, up to 64 bits"))
 }
 
+fn write_trace(file: std::fs::File, trace: &microsim::Trace) -> Result<(), Box<dyn std::error::Error>> {
+    let mut out = std::io::BufWriter::new(file);
+    microsim_traces::write_jsonl(trace, &mut out)?;
+    out.flush()?;
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        None => pingpong(1, 1000),
-        Some(Command::Pingpong { seed, rounds }) => pingpong(seed, rounds),
+        None => pingpong(1, 1000, None),
+        Some(Command::Pingpong { seed, rounds, trace }) => pingpong(seed, rounds, trace),
         Some(Command::Bench(b)) => bench::run(b),
     }
 }
 
-fn pingpong(seed: u64, rounds: u32) -> ExitCode {
+fn pingpong(seed: u64, rounds: u32, trace: Option<PathBuf>) -> ExitCode {
     println!("microsim: pingpong scenario, seed {seed:#x}, 1 server, 2 clients x {rounds} round trips");
-    let outcome = PingPong::new(seed, rounds).record(RecordMode::Summary).run();
+    // Open the trace file first: a bad path is reported before the run, not after.
+    let trace_file = match trace.as_deref().map(std::fs::File::create).transpose() {
+        Ok(file) => file,
+        Err(e) => {
+            let path = trace.as_deref().unwrap_or(Path::new("-")).display();
+            eprintln!("microsim: cannot create the trace file {path}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let record = if trace_file.is_some() { RecordMode::Full } else { RecordMode::Summary };
+    let outcome = PingPong::new(seed, rounds).record(record).run();
     println!("{outcome}");
+    if let (Some(file), Some(path)) = (trace_file, trace) {
+        if let Err(e) = write_trace(file, outcome.trace()) {
+            eprintln!("microsim: cannot write the trace to {}: {e}", path.display());
+            return ExitCode::from(3);
+        }
+        println!("trace: {} ({} records)", path.display(), outcome.trace().records().len());
+    }
     if outcome.is_ok() {
         ExitCode::SUCCESS
     } else {
