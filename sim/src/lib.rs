@@ -127,6 +127,7 @@
 
 mod config;
 pub mod control;
+pub mod disk;
 mod error;
 mod latency;
 mod log;
