@@ -136,6 +136,7 @@ mod node;
 mod outcome;
 mod panic;
 mod payload;
+pub mod plan;
 pub mod rand;
 mod rng;
 pub mod rpc;

@@ -11,6 +11,7 @@ mod logging;
 mod net;
 mod nodes;
 mod panics;
+mod plan;
 mod rpc;
 mod scheduling;
 mod time;
