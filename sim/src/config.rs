@@ -37,6 +37,7 @@ pub(crate) struct Config {
     pub(crate) record: RecordMode,
     pub(crate) log_level: Level,
     pub(crate) echo_logs: bool,
+    pub(crate) fault_points: crate::faultpoint::FaultPoints,
 }
 
 impl Default for Config {
@@ -50,6 +51,7 @@ impl Default for Config {
             record: RecordMode::Summary,
             log_level: Level::Info,
             echo_logs: false,
+            fault_points: crate::faultpoint::FaultPoints::default(),
         }
     }
 }

@@ -129,6 +129,7 @@ mod config;
 pub mod control;
 pub mod disk;
 mod error;
+pub mod faultpoint;
 mod latency;
 mod log;
 pub mod net;
@@ -151,6 +152,7 @@ mod timer;
 
 pub use config::Limits;
 pub use error::SimError;
+pub use faultpoint::{FaultPoints, InjectedFault, PointCount};
 pub use latency::{Latency, LinkConfig};
 pub use microsim_traces::{Level, RecordMode, Trace, TraceHash};
 pub use node::NodeExit;

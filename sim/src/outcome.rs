@@ -148,6 +148,8 @@ pub struct Outcome {
     pub steps: u64,
     /// Counters.
     pub stats: Stats,
+    /// Every fault point reached in the run, by name, with how often it fired.
+    pub fault_points: Vec<crate::faultpoint::PointCount>,
     pub(crate) trace: LazyTrace,
 }
 
@@ -160,6 +162,7 @@ impl Clone for Outcome {
             elapsed: self.elapsed,
             steps: self.steps,
             stats: self.stats,
+            fault_points: self.fault_points.clone(),
             trace: LazyTrace::new(trace, Vec::new()),
         }
     }

@@ -25,6 +25,8 @@ pub enum Stream {
     Workload = 3,
     /// Fault plans.
     Faults = 4,
+    /// `buggify!` and `fault_point!`.
+    FaultPoints = 5,
 }
 
 /// The generator type used everywhere in the simulator.

@@ -113,6 +113,8 @@ pub(crate) struct State {
     pub(crate) max_time_ns: u64,
     /// Sent messages whose send record's text is still to be rendered.
     pub(crate) unrendered: crate::outcome::Unrendered,
+    /// `buggify!` and `fault_point!` state.
+    pub(crate) points: crate::faultpoint::PointState,
 }
 
 impl Inner {
@@ -134,6 +136,10 @@ impl Inner {
             calls: 0,
             max_time_ns: config.limits.max_time_ns(),
             unrendered: Vec::new(),
+            points: crate::faultpoint::PointState::new(
+                config.fault_points.clone(),
+                rng::stream(seed, Stream::FaultPoints),
+            ),
             config,
         };
         Inner { state: RefCell::new(state), wakes: RefCell::new(Vec::with_capacity(16)), woken: Cell::new(false), seed }

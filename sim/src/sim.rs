@@ -92,6 +92,12 @@ impl Builder {
         self
     }
 
+    /// How `buggify!` and `fault_point!` behave (default: off, counted only).
+    pub fn fault_points(mut self, points: crate::faultpoint::FaultPoints) -> Self {
+        self.config.fault_points = points;
+        self
+    }
+
     /// Makes the simulation.
     pub fn build(self) -> Sim {
         panic::install_hook();
@@ -226,6 +232,7 @@ impl Sim {
             steps: st.steps,
             trace: LazyTrace::new(recording.finish(header), std::mem::take(&mut st.unrendered)),
             stats: st.stats,
+            fault_points: st.points.counts(),
         }
     }
 }
