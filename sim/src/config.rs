@@ -38,6 +38,7 @@ pub(crate) struct Config {
     pub(crate) log_level: Level,
     pub(crate) echo_logs: bool,
     pub(crate) fault_points: crate::faultpoint::FaultPoints,
+    pub(crate) sync_latency: Latency,
 }
 
 impl Default for Config {
@@ -52,6 +53,7 @@ impl Default for Config {
             log_level: Level::Info,
             echo_logs: false,
             fault_points: crate::faultpoint::FaultPoints::default(),
+            sync_latency: Latency::uniform(Duration::from_micros(500), Duration::from_millis(2)),
         }
     }
 }

@@ -7,7 +7,12 @@ use crate::runtime;
 
 /// Crashes the named node (see [`crate::Sim::crash`]).
 pub fn crash(node: &str) -> Result<(), SimError> {
-    runtime::with(|i| i.crash(node))
+    runtime::with(|i| i.crash(node, false))
+}
+
+/// Crashes the named node and loses its disk (see [`crate::Sim::crash_wipe`]).
+pub fn crash_wipe(node: &str) -> Result<(), SimError> {
+    runtime::with(|i| i.crash(node, true))
 }
 
 /// Restarts the named crashed node (see [`crate::Sim::restart`]).

@@ -9,8 +9,43 @@
 //! deleting files is durable at once (metadata is journalled). Faults draw from
 //! the generator they are handed, so they replay with the seed.
 //!
-//! The async API that nodes use (`disk_api.rs`) wraps this with virtual time (a
-//! sync takes its latency) and records what happens in the trace.
+//! The API that nodes use ([`create`], [`open`], [`File`], in `disk/file.rs`)
+//! wraps this with virtual time: a sync takes its latency.
+//!
+//! ```
+//! use microsim::{control, disk, time, Sim};
+//! use std::{cell::RefCell, rc::Rc, time::Duration};
+//!
+//! let recovered = Rc::new(RefCell::new(Vec::new()));
+//! let seen = recovered.clone();
+//! let mut sim = Sim::builder().build();
+//! sim.node("db", move || {
+//!     let seen = seen.clone();
+//!     async move {
+//!         if let Ok(wal) = disk::open("wal") {
+//!             *seen.borrow_mut() = wal.read_all().unwrap(); // after the restart
+//!             return;
+//!         }
+//!         let wal = disk::create("wal").unwrap();
+//!         wal.append(b"commit 1;").unwrap();
+//!         wal.sync().await.unwrap();
+//!         wal.append(b"commit 2;").unwrap(); // never synced
+//!         std::future::pending::<()>().await
+//!     }
+//! })
+//! .unwrap();
+//! sim.client("chaos", || async {
+//!     time::sleep(Duration::from_millis(10)).await;
+//!     control::crash("db").unwrap();
+//!     control::restart("db").unwrap();
+//! })
+//! .unwrap();
+//! assert!(sim.run().is_ok());
+//! assert_eq!(*recovered.borrow(), b"commit 1;");
+//! ```
+
+mod file;
+pub use file::{create, delete, list, open, File};
 
 use crate::rng::SimRng;
 use rand::Rng;

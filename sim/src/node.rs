@@ -7,10 +7,11 @@
 //! arriving in its queues. Clients are nodes whose main task is a workload: a run
 //! ends when no client is running any more.
 
+use crate::disk::Disk;
 use crate::error::{check_name, SimError};
 use crate::outcome::Failure;
 use crate::panic;
-use crate::rng::{node_stream, SimRng};
+use crate::rng::{node_disk_stream, node_stream, SimRng};
 use crate::runtime::{Inner, State};
 use crate::sched::ReadyTask;
 use crate::slab::Key;
@@ -106,6 +107,9 @@ pub(crate) struct Node {
     held: Vec<ReadyTask>,
     pub(crate) sockets: Vec<(Port, Key)>,
     pub(crate) rng: SimRng,
+    /// The node's disk: kept across restarts, lost by a crash-and-wipe.
+    pub(crate) disk: Disk,
+    pub(crate) disk_rng: SimRng,
 }
 
 /// The node table.
@@ -155,6 +159,8 @@ impl Nodes {
             held: Vec::new(),
             sockets: Vec::new(),
             rng: node_stream(seed, name),
+            disk: Disk::default(),
+            disk_rng: node_disk_stream(seed, name),
         });
         self.by_name.insert(name.to_string(), ix);
         ix
@@ -297,9 +303,11 @@ impl Inner {
         Ok(ix)
     }
 
-    /// Crashes a node: drops its tasks, closes its sockets, loses queued messages.
-    pub(crate) fn crash(&self, name: &str) -> Result<(), SimError> {
-        let ix = self.expect_status(name, "crash", &[Status::Up, Status::Paused], "up or paused")?;
+    /// Crashes a node: drops its tasks, closes its sockets, loses queued messages
+    /// and unsynced disk writes; with `wipe`, the whole disk.
+    pub(crate) fn crash(&self, name: &str, wipe: bool) -> Result<(), SimError> {
+        let op = if wipe { "crash-and-wipe" } else { "crash" };
+        let ix = self.expect_status(name, op, &[Status::Up, Status::Paused], "up or paused")?;
         let mut st = self.state.borrow_mut();
         let st_ref = &mut *st;
         let now = st_ref.now;
@@ -313,6 +321,11 @@ impl Inner {
         let node = &mut st_ref.nodes.list[ix as usize];
         node.status = Status::Crashed;
         node.held.clear();
+        if wipe {
+            node.disk.wipe();
+        } else {
+            node.disk.crash(&mut node.disk_rng);
+        }
         if node.main.take().is_some() && node.client {
             st_ref.nodes.clients_running -= 1;
         }

@@ -43,8 +43,18 @@ pub fn stream(seed: u64, which: Stream) -> SimRng {
 /// is derived from the name (FNV-1a, with the top bit set so it never collides
 /// with a [`Stream`]).
 pub fn node_stream(seed: u64, node: &str) -> SimRng {
+    named_stream(seed, "", node)
+}
+
+/// The generator of the disk faults of the node named `node` (a stream of its
+/// own, so disk faults do not shift what the node's code draws).
+pub fn node_disk_stream(seed: u64, node: &str) -> SimRng {
+    named_stream(seed, "disk:", node)
+}
+
+fn named_stream(seed: u64, prefix: &str, name: &str) -> SimRng {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in node.bytes() {
+    for b in prefix.bytes().chain(name.bytes()) {
         h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);

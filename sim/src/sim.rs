@@ -98,6 +98,12 @@ impl Builder {
         self
     }
 
+    /// How long a disk sync takes (default: uniform 0.5-2 ms).
+    pub fn sync_latency(mut self, latency: Latency) -> Self {
+        self.config.sync_latency = latency;
+        self
+    }
+
     /// Makes the simulation.
     pub fn build(self) -> Sim {
         panic::install_hook();
@@ -172,7 +178,20 @@ impl Sim {
     /// Crashes a node now: its tasks are dropped, its sockets closed and the
     /// messages queued there lost.
     pub fn crash(&mut self, node: &str) -> Result<(), SimError> {
-        self.enter(|i| i.crash(node))
+        self.enter(|i| i.crash(node, false))
+    }
+
+    /// Crashes a node and loses its disk too (a replaced machine).
+    pub fn crash_wipe(&mut self, node: &str) -> Result<(), SimError> {
+        self.enter(|i| i.crash(node, true))
+    }
+
+    /// Makes a node's disk misbehave from now on (see [`crate::disk::DiskFaults`]).
+    pub fn disk_faults(&mut self, node: &str, faults: crate::disk::DiskFaults) -> Result<(), SimError> {
+        let mut st = self.inner.state.borrow_mut();
+        let ix = st.nodes.lookup(node).ok_or_else(|| SimError::UnknownNode(node.to_string()))?;
+        st.nodes.list[ix as usize].disk.set_faults(faults);
+        Ok(())
     }
 
     /// Restarts a crashed node: its factory runs again.

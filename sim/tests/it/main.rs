@@ -6,6 +6,7 @@
 //! Everything is asserted in virtual time: no test sleeps or looks at a clock.
 
 mod determinism;
+mod disk;
 mod faultpoints;
 mod limits;
 mod logging;
