@@ -30,6 +30,11 @@ pub fn resume(node: &str) -> Result<(), SimError> {
     runtime::with(|i| i.resume(node))
 }
 
+/// Changes the named node's clocks (see [`crate::Sim::clock`]).
+pub fn clock(node: &str, change: crate::ClockChange) -> Result<(), SimError> {
+    runtime::with(|i| i.change_clock(node, change))
+}
+
 /// The name of the node whose task is running.
 pub fn current_node() -> String {
     runtime::with(|i| {

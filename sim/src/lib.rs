@@ -125,6 +125,7 @@
 
 #![deny(missing_docs)]
 
+mod clock;
 mod config;
 pub mod control;
 pub mod disk;
@@ -150,6 +151,7 @@ mod task;
 pub mod time;
 mod timer;
 
+pub use clock::ClockChange;
 pub use config::Limits;
 pub use error::SimError;
 pub use faultpoint::{FaultPoints, InjectedFault, PointCount};

@@ -7,6 +7,7 @@
 //! arriving in its queues. Clients are nodes whose main task is a workload: a run
 //! ends when no client is running any more.
 
+use crate::clock::Clock;
 use crate::disk::Disk;
 use crate::error::{check_name, SimError};
 use crate::outcome::Failure;
@@ -107,6 +108,8 @@ pub(crate) struct Node {
     held: Vec<ReadyTask>,
     pub(crate) sockets: Vec<(Port, Key)>,
     pub(crate) rng: SimRng,
+    /// The node's clocks (kept across restarts: a restart does not fix a clock).
+    pub(crate) clock: Clock,
     /// The node's disk: kept across restarts, lost by a crash-and-wipe.
     pub(crate) disk: Disk,
     pub(crate) disk_rng: SimRng,
@@ -159,6 +162,7 @@ impl Nodes {
             held: Vec::new(),
             sockets: Vec::new(),
             rng: node_stream(seed, name),
+            clock: Clock::default(),
             disk: Disk::default(),
             disk_rng: node_disk_stream(seed, name),
         });
@@ -190,6 +194,23 @@ impl Nodes {
 }
 
 impl State {
+    /// The monotonic clock of `node` now (global time for no node or a true clock).
+    #[inline]
+    pub(crate) fn local_now(&self, node: NodeIx) -> u64 {
+        match self.nodes.list.get(node as usize) {
+            Some(n) if !n.clock.is_true() => n.clock.local(self.now),
+            _ => self.now,
+        }
+    }
+
+    /// The global time at which `node`'s monotonic clock reaches `local`.
+    pub(crate) fn global_for(&self, node: NodeIx, local: u64) -> u64 {
+        match self.nodes.list.get(node as usize) {
+            Some(n) if !n.clock.is_true() => n.clock.global_for(local, self.now),
+            _ => local.max(self.now),
+        }
+    }
+
     /// Bookkeeping after a task left the table (finished, aborted or dropped).
     pub(crate) fn after_exit(&mut self, key: Key, node: NodeIx) {
         let n = &mut self.nodes.list[node as usize];

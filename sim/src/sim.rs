@@ -194,6 +194,12 @@ impl Sim {
         Ok(())
     }
 
+    /// Changes a node's clocks now: offset or jump its wall clock, make its
+    /// monotonic clock drift, or resync both.
+    pub fn clock(&mut self, node: &str, change: crate::ClockChange) -> Result<(), SimError> {
+        self.enter(|i| i.change_clock(node, change))
+    }
+
     /// Restarts a crashed node: its factory runs again.
     pub fn restart(&mut self, node: &str) -> Result<(), SimError> {
         self.enter(|i| i.restart(node))

@@ -1,9 +1,16 @@
-//! Virtual time: instants, `now`, `sleep`, `sleep_until`, `timeout` and `interval`.
+//! Virtual time: instants, `now`, `sleep`, `sleep_until`, `timeout`, `interval`
+//! and the wall clock.
 //!
 //! Time advances only when every ready task has run and the next event is taken
 //! from the queue; it jumps straight to that event's time. Resolution is one
 //! nanosecond; there is no minimum sleep and no hidden delay anywhere, so a
 //! sleep of 3 ms ends exactly 3 ms of virtual time later.
+//!
+//! Inside a node, [`now`] and every sleep use the node's own monotonic clock,
+//! which equals global virtual time unless a fault makes it drift (see
+//! `clock.rs`): a node whose clock runs fast sees its sleeps end early in global
+//! time. [`wall_now`] is the node's wall clock, which faults can also offset and
+//! jump backwards. Outside nodes (the test's side) both read global time.
 
 use crate::runtime::{self, Inner};
 use crate::slab::Key;
@@ -12,7 +19,7 @@ use std::future::Future;
 use std::ops::{Add, Sub};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// A point in virtual time: nanoseconds since the start of the run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -73,28 +80,57 @@ impl fmt::Display for Instant {
     }
 }
 
-/// The current virtual time.
+/// The current node's monotonic clock (global virtual time on the test's side).
 #[inline]
 pub fn now() -> Instant {
-    runtime::with(|i| Instant(i.state.borrow().now))
+    runtime::with(|i| {
+        let node = i.current_node();
+        Instant(i.state.borrow().local_now(node))
+    })
 }
 
-/// Waits until `duration` of virtual time has passed.
+/// The current node's wall clock, a `SystemTime` that starts at
+/// 2026-01-01T00:00:00Z when the run starts and that clock faults can offset
+/// and jump (also backwards).
+pub fn wall_now() -> SystemTime {
+    let nanos = runtime::with(|i| {
+        let node = i.current_node();
+        let st = i.state.borrow();
+        match st.nodes.list.get(node as usize) {
+            Some(n) => n.clock.wall(st.now),
+            None => crate::clock::WALL_START_NS + i128::from(st.now),
+        }
+    });
+    let magnitude = Duration::from_nanos(u64::try_from(nanos.unsigned_abs()).unwrap_or(u64::MAX));
+    if nanos >= 0 {
+        SystemTime::UNIX_EPOCH + magnitude
+    } else {
+        SystemTime::UNIX_EPOCH - magnitude
+    }
+}
+
+/// Waits until `duration` has passed on the current node's clock.
 pub fn sleep(duration: Duration) -> Sleep {
-    let deadline = runtime::with(|i| i.state.borrow().now).saturating_add(nanos(duration));
-    Sleep { deadline, timer: None }
+    runtime::with(|i| {
+        let node = i.current_node();
+        let deadline = i.state.borrow().local_now(node).saturating_add(nanos(duration));
+        Sleep { deadline, node, timer: None }
+    })
 }
 
-/// Waits until virtual time reaches `deadline` (at once if it has).
+/// Waits until the current node's clock reaches `deadline` (at once if it has).
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep { deadline: deadline.0, timer: None }
+    let node = runtime::CTX.try_with(|i| i.current_node()).unwrap_or(microsim_traces::NO_NODE);
+    Sleep { deadline: deadline.0, node, timer: None }
 }
 
 /// The future of [`sleep`] and [`sleep_until`].
 #[derive(Debug)]
 #[must_use = "a sleep does nothing unless awaited"]
 pub struct Sleep {
+    /// On the clock of `node`.
     deadline: u64,
+    node: microsim_traces::NodeIx,
     timer: Option<Key>,
 }
 
@@ -110,18 +146,19 @@ impl Future for Sleep {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         runtime::with(|inner: &Inner| {
             let mut st = inner.state.borrow_mut();
-            if st.now >= self.deadline {
+            if st.local_now(self.node) >= self.deadline {
                 if let Some(key) = self.timer.take() {
                     st.events.cancel_timer(key);
                 }
                 return Poll::Ready(());
             }
-            match self.timer {
+            // A timer that fired before the node's clock reached the deadline (its
+            // drift changed meanwhile) is set again for the rest.
+            match self.timer.filter(|&key| st.events.is_pending(key)) {
                 Some(key) => st.events.update_timer(key, cx.waker()),
                 None => {
-                    let node = st.tasks.current_node().unwrap_or(microsim_traces::NO_NODE);
-                    let deadline = self.deadline;
-                    self.timer = Some(st.events.add_timer(deadline, node, cx.waker().clone()));
+                    let at = st.global_for(self.node, self.deadline);
+                    self.timer = Some(st.events.add_timer(at, self.node, cx.waker().clone()));
                 }
             }
             Poll::Pending
@@ -175,7 +212,7 @@ impl<F: Future> Future for Timeout<F> {
 /// Ticks every `period`, the first tick at once.
 pub fn interval(period: Duration) -> Interval {
     assert!(!period.is_zero(), "interval period must be positive");
-    Interval { period: nanos(period), next: runtime::with(|i| i.state.borrow().now) }
+    Interval { period: nanos(period), next: now().0 }
 }
 
 /// A periodic timer made by [`interval`].
@@ -193,7 +230,7 @@ impl Interval {
     pub async fn tick(&mut self) -> Instant {
         sleep_until(Instant(self.next)).await;
         let scheduled = self.next;
-        let now = runtime::with(|i| i.state.borrow().now);
+        let now = now().0;
         self.next = if now > scheduled { now + self.period } else { scheduled + self.period };
         Instant(scheduled)
     }

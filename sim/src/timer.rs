@@ -104,6 +104,11 @@ impl Events {
         }
     }
 
+    /// Whether a timer is still waiting to fire.
+    pub(crate) fn is_pending(&self, key: Key) -> bool {
+        self.timers.get(key).is_some()
+    }
+
     /// Cancels a timer; its heap entry is skipped later.
     pub(crate) fn cancel_timer(&mut self, key: Key) {
         self.timers.remove(key);

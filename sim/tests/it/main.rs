@@ -5,6 +5,7 @@
 //!
 //! Everything is asserted in virtual time: no test sleeps or looks at a clock.
 
+mod clocks;
 mod determinism;
 mod disk;
 mod faultpoints;
