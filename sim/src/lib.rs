@@ -133,6 +133,7 @@ mod error;
 pub mod faultpoint;
 mod latency;
 mod log;
+pub mod nemesis;
 pub mod net;
 mod node;
 mod outcome;

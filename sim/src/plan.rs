@@ -229,6 +229,12 @@ pub enum Fault {
         /// The jump (may be negative).
         by: SignedTime,
     },
+    /// The node's clocks run true again: no drift, true wall time (the
+    /// monotonic clock does not jump).
+    ClockResync {
+        /// The node.
+        node: String,
+    },
     /// The node's disk starts misbehaving as described.
     Disk {
         /// The node.
@@ -262,6 +268,7 @@ impl Fault {
             Fault::ClockOffset { .. } => "clock_offset",
             Fault::ClockDrift { .. } => "clock_drift",
             Fault::ClockJump { .. } => "clock_jump",
+            Fault::ClockResync { .. } => "clock_resync",
             Fault::Disk { .. } => "disk",
             Fault::HealAll => "heal_all",
         }
@@ -278,6 +285,7 @@ impl Fault {
             | Fault::ClockOffset { node, .. }
             | Fault::ClockDrift { node, .. }
             | Fault::ClockJump { node, .. }
+            | Fault::ClockResync { node }
             | Fault::Disk { node, .. } => vec![node],
             Fault::Partition { groups } => groups.iter().flatten().map(String::as_str).collect(),
             Fault::Cut { link } | Fault::Clog { link } | Fault::Unclog { link } => vec![&link.from, &link.to],
@@ -301,7 +309,8 @@ impl fmt::Display for Fault {
             | Fault::CrashWipe { node }
             | Fault::Restart { node }
             | Fault::Pause { node }
-            | Fault::Resume { node } => write!(f, "{kind} {node}"),
+            | Fault::Resume { node }
+            | Fault::ClockResync { node } => write!(f, "{kind} {node}"),
             Fault::Partition { groups } => {
                 let groups: Vec<String> = groups.iter().map(|g| format!("[{}]", g.join(" "))).collect();
                 write!(f, "{kind} {}", groups.join(" | "))

@@ -38,15 +38,16 @@ fn a_plan_of_every_fault_kind_round_trips_through_json() {
         {"at": "14ms", "fault": "clock_offset", "node": "db", "offset": "-250ms"},
         {"at": "15ms", "fault": "clock_drift", "node": "db", "ppm": 500.0},
         {"at": "16ms", "fault": "clock_jump", "node": "cache", "by": "2s"},
+        {"at": "16ms", "fault": "clock_resync", "node": "cache"},
         {"at": "17ms", "fault": "disk", "node": "db", "torn_writes": true, "sync_error_rate": 0.01},
         {"at": "1.5s", "fault": "heal_all"}"#,
     );
     assert_eq!(check(&json), "ok");
     let plan = FaultPlan::from_json(&json).unwrap();
-    assert_eq!(plan.steps.len(), 19);
+    assert_eq!(plan.steps.len(), 20);
     assert_eq!(FaultPlan::from_json(&plan.to_json()).unwrap(), plan, "written and read back:\n{}", plan.to_json());
     let kinds: std::collections::BTreeSet<&str> = plan.steps.iter().map(|s| s.fault.kind()).collect();
-    assert_eq!(kinds.len(), 18, "every fault kind appears: {kinds:?}");
+    assert_eq!(kinds.len(), 19, "every fault kind appears: {kinds:?}");
 }
 
 #[test]
