@@ -135,6 +135,8 @@ mod latency;
 mod log;
 pub mod nemesis;
 pub mod net;
+#[allow(dead_code)] // Not yet wired into `net.rs`: that comes with applying fault plans.
+mod netfault;
 mod node;
 mod outcome;
 mod panic;
