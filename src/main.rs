@@ -44,11 +44,7 @@ enum Command {
 }
 
 fn parse_seed(s: &str) -> Result<u64, String> {
-    let parsed = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        Some(hex) => u64::from_str_radix(hex, 16),
-        None => s.parse(),
-    };
-    parsed.map_err(|_| format!("`{s}` is not a seed: expected a decimal number or hex with 0x, up to 64 bits"))
+    s.parse::<microsim::Seed>().map(|seed| seed.0).map_err(|e| e.to_string())
 }
 
 fn write_trace(file: std::fs::File, trace: &microsim::Trace) -> Result<(), Box<dyn std::error::Error>> {

@@ -21,7 +21,7 @@ fn the_default_run_is_pingpong_and_passes() {
 
 #[test]
 fn a_malformed_seed_is_a_usage_error_naming_it() {
-    check(&["pingpong", "--seed", "zz"], 2, "", "`zz` is not a seed");
+    check(&["pingpong", "--seed", "zz"], 2, "", "\"zz\" is not a seed: expected a decimal number or 0x-prefixed hex");
 }
 
 #[test]

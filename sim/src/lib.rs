@@ -147,6 +147,7 @@ mod rng;
 pub mod rpc;
 mod runtime;
 mod sched;
+mod seed;
 mod sim;
 mod slab;
 mod socket;
@@ -165,6 +166,7 @@ pub use outcome::{Failure, Outcome, Stats};
 pub use payload::{Message, Payload};
 pub use rng::{Stream, RNG_ALGORITHM};
 pub use sched::{ReadyTask, Schedule, Scheduler};
+pub use seed::{Seed, SeedError, SEED_VAR};
 pub use sim::{Builder, Sim};
 pub use task::{spawn, yield_now, JoinError, JoinHandle};
 
