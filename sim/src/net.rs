@@ -198,8 +198,8 @@ impl State {
         if self.rec.is_on() {
             // The message is rendered only if the trace is read (see `Outcome::trace`).
             let make = |text| Event::Send { msg, to: to.node, port: to.port, text };
-            if let Some(index) = self.rec.push_deferred(now, from.node, make) {
-                self.unrendered.push((index, payload.clone()));
+            if self.rec.push_deferred(now, from.node, make) {
+                self.unrendered.push(payload.clone());
             }
         }
         if self.nodes.list[to.node as usize].status == crate::node::Status::Ghost {

@@ -2,7 +2,7 @@
 
 use crate::payload::Payload;
 use crate::time::Instant;
-use microsim_traces::{Trace, TraceHash};
+use microsim_traces::{PackedTrace, Trace, TraceHash};
 use std::cell::{OnceCell, RefCell};
 use std::fmt::{self, Write};
 use std::time::Duration;
@@ -104,31 +104,38 @@ pub struct Stats {
     pub max_live_tasks: u64,
 }
 
-/// Sent messages whose rendering is still to be written into their send record.
-pub(crate) type Unrendered = Vec<(u32, Payload)>;
+/// Sent messages whose rendering is still to be written into their send record,
+/// in the order of the sends.
+pub(crate) type Unrendered = Vec<Payload>;
 
-/// The trace of a run, with the texts of sent messages rendered on first use.
+/// The trace of a run, unpacked (with the texts of sent messages rendered) on
+/// first use.
 pub(crate) struct LazyTrace {
     trace: OnceCell<Trace>,
-    raw: RefCell<Option<(Trace, Unrendered)>>,
+    raw: RefCell<Option<(PackedTrace, Unrendered)>>,
     hash: Option<TraceHash>,
 }
 
 impl LazyTrace {
-    pub(crate) fn new(trace: Trace, unrendered: Unrendered) -> LazyTrace {
+    pub(crate) fn new(packed: PackedTrace, unrendered: Unrendered) -> LazyTrace {
+        let hash = packed.hash();
+        LazyTrace { trace: OnceCell::new(), raw: RefCell::new(Some((packed, unrendered))), hash }
+    }
+
+    /// A trace that is already unpacked.
+    fn ready(trace: Trace) -> LazyTrace {
         let hash = trace.hash();
-        LazyTrace { trace: OnceCell::new(), raw: RefCell::new(Some((trace, unrendered))), hash }
+        LazyTrace { trace: OnceCell::from(trace), raw: RefCell::new(None), hash }
     }
 
     fn get(&self) -> &Trace {
         self.trace.get_or_init(|| {
-            let (mut trace, unrendered) = self.raw.borrow_mut().take().expect("rendered once");
-            for (index, payload) in unrendered {
-                trace.fill_text(index, |s| {
+            let (packed, unrendered) = self.raw.borrow_mut().take().expect("unpacked once");
+            packed.unpack(|i, s| {
+                if let Some(payload) = unrendered.get(i) {
                     let _ = write!(s, "{payload:?}");
-                });
-            }
-            trace
+                }
+            })
         })
     }
 }
@@ -160,7 +167,7 @@ impl Clone for Outcome {
             elapsed: self.elapsed,
             steps: self.steps,
             stats: self.stats,
-            trace: LazyTrace::new(trace, Vec::new()),
+            trace: LazyTrace::ready(trace),
         }
     }
 }

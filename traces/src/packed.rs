@@ -1,0 +1,321 @@
+//! The compact in-memory form of a full recording: records packed into 16-byte
+//! slots while the run goes on, unpacked into [`Record`]s when the trace is read.
+//!
+//! A [`Record`] is 48 bytes; most records of a run pack into one slot of 16 bytes
+//! (two words). Memory that a run touches for the first time is what a full
+//! recording costs most (page faults and cache misses, far more than the
+//! instructions of packing), so the store keeps only what it cannot recompute:
+//!
+//! - a **short** record is one slot. Word `a` holds the kind code (bits 0..4,
+//!   1 to 12 as in the trace hash), the node index plus one (bits 4..20, so that
+//!   [`crate::NO_NODE`] is 0) and the time since the previous record (bits 20..64).
+//!   Word `b` holds the kind's fields: the task or timer number; for a deliver,
+//!   the message number (bits 0..48) and the sender plus one (bits 48..64); for a
+//!   drop, the message number and the reason code (bits 48..56); for a log, the
+//!   level code (bits 0..3), the text's start (bits 3..35) and length (bits
+//!   35..64); for a send, the destination plus one (bits 0..16) and the port
+//!   (bits 16..48): a short send's message number is the previous send's plus
+//!   one and its text is deferred (see [`crate::Recording::push_deferred`]).
+//! - a **long** record is any other: its first slot has kind code 0 in bits 0..4,
+//!   the real kind code in bits 4..8, a deferred-text flag in bit 8 and the node
+//!   in bits 32..64, and the absolute time in word `b`; a second slot holds two
+//!   fields (see [`Fields`]), and a long send has a third slot with its text.
+//!
+//! Packing is lossless: [`Packed::unpack`] gives back exactly the records pushed.
+
+use crate::record::{DropReason, Event, Level, NodeIx, Port, Record, Text};
+
+/// One slot: two words.
+type Slot = [u64; 2];
+
+const KIND_BITS: u32 = 4;
+const NODE_BITS: u32 = 16;
+const TIME_SHIFT: u32 = KIND_BITS + NODE_BITS;
+/// The longest time step a short record holds.
+const MAX_STEP: u64 = (1 << (64 - TIME_SHIFT)) - 1;
+/// The largest node index plus one a short record holds.
+const MAX_NODE1: u64 = (1 << NODE_BITS) - 1;
+/// The largest message number a short deliver or drop holds.
+const MAX_MSG: u64 = (1 << 48) - 1;
+/// The longest text a short log holds.
+const MAX_TEXT_LEN: u32 = (1 << 29) - 1;
+/// Flag of a long record whose text is deferred.
+const DEFERRED: u64 = 1 << 8;
+
+/// The kind code of an event (the same codes as the trace hash).
+#[inline(always)]
+pub(crate) fn kind_code(event: &Event) -> u64 {
+    match event {
+        Event::Start => 1,
+        Event::Crash => 2,
+        Event::Restart => 3,
+        Event::Pause => 4,
+        Event::Resume => 5,
+        Event::Spawn { .. } => 6,
+        Event::Exit { .. } => 7,
+        Event::Send { .. } => 8,
+        Event::Deliver { .. } => 9,
+        Event::Drop { .. } => 10,
+        Event::Timer { .. } => 11,
+        Event::Log { .. } => 12,
+    }
+}
+
+/// A node index plus one, wrapping, so that [`crate::NO_NODE`] is 0.
+#[inline(always)]
+fn node1(node: NodeIx) -> u64 {
+    u64::from(node.wrapping_add(1))
+}
+
+/// The node index of [`node1`]'s value.
+#[inline(always)]
+fn from_node1(v: u64) -> NodeIx {
+    (v as u32).wrapping_sub(1)
+}
+
+fn text_word(text: Text) -> u64 {
+    u64::from(text.start) | u64::from(text.len) << 32
+}
+
+fn word_text(w: u64) -> Text {
+    Text { start: w as u32, len: (w >> 32) as u32 }
+}
+
+/// The fields of a long record's second slot, by kind: `[task, 0]`, `[timer, 0]`,
+/// `[msg, to | port << 32]` (the text in a third slot), `[msg, from]`,
+/// `[msg, reason code]`, `[level code, start | len << 32]`, or `[0, 0]`.
+type Fields = Slot;
+
+/// Records packed into slots.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Packed {
+    slots: Vec<Slot>,
+    /// The time of the last record pushed.
+    last_time: u64,
+    /// The message number of the last send pushed.
+    last_msg: u64,
+}
+
+impl Packed {
+    /// Packs one record. `deferred` says that a send's text is to be filled in
+    /// when the trace is read (its `text` is then ignored).
+    #[inline(always)]
+    pub(crate) fn push(&mut self, record: Record, deferred: bool) {
+        let Record { time_ns, node, event } = record;
+        let step = time_ns.wrapping_sub(self.last_time);
+        self.last_time = time_ns;
+        let n1 = node1(node);
+        let code = kind_code(&event);
+        let head = code | n1 << KIND_BITS | step << TIME_SHIFT;
+        let fits = step <= MAX_STEP && n1 <= MAX_NODE1;
+        let short = match event {
+            Event::Start | Event::Crash | Event::Restart | Event::Pause | Event::Resume => Some(0),
+            Event::Spawn { task } | Event::Exit { task } => Some(task),
+            Event::Timer { timer } => Some(timer),
+            Event::Send { msg, to, port, .. } => {
+                let next = self.last_msg.wrapping_add(1);
+                self.last_msg = msg;
+                let to1 = node1(to);
+                (deferred && msg == next && to1 <= MAX_NODE1).then_some(to1 | u64::from(port.0) << 16)
+            }
+            Event::Deliver { msg, from } => {
+                let from1 = node1(from);
+                (msg <= MAX_MSG && from1 <= MAX_NODE1).then_some(msg | from1 << 48)
+            }
+            Event::Drop { msg, reason } => (msg <= MAX_MSG).then_some(msg | (reason as u64) << 48),
+            Event::Log { level, text } => (text.len <= MAX_TEXT_LEN)
+                .then_some(level as u64 | u64::from(text.start) << 3 | u64::from(text.len) << 35),
+        };
+        match short {
+            Some(b) if fits => self.slots.push([head, b]),
+            _ => self.push_long(time_ns, node, code, event, deferred),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn push_long(&mut self, time_ns: u64, node: NodeIx, code: u64, event: Event, deferred: bool) {
+        let flags = if deferred { DEFERRED } else { 0 };
+        self.slots.push([code << KIND_BITS | flags | u64::from(node) << 32, time_ns]);
+        let fields: Fields = match event {
+            Event::Start | Event::Crash | Event::Restart | Event::Pause | Event::Resume => [0, 0],
+            Event::Spawn { task } | Event::Exit { task } => [task, 0],
+            Event::Timer { timer } => [timer, 0],
+            Event::Send { msg, to, port, .. } => [msg, u64::from(to) | u64::from(port.0) << 32],
+            Event::Deliver { msg, from } => [msg, u64::from(from)],
+            Event::Drop { msg, reason } => [msg, reason as u64],
+            Event::Log { level, text } => [level as u64, text_word(text)],
+        };
+        self.slots.push(fields);
+        if let Event::Send { text, .. } = event {
+            let text = if deferred { Text::default() } else { text };
+            self.slots.push([text_word(text), 0]);
+        }
+    }
+
+    /// How many slots the records take.
+    #[cfg(test)]
+    fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Unpacks every record in order, calling `deferred` for each record whose
+    /// text was deferred; it returns the text to put in the record.
+    pub(crate) fn unpack(&self, mut deferred: impl FnMut() -> Text) -> Vec<Record> {
+        // Short records take one slot each, long ones more: at most one record a slot.
+        let mut out = Vec::with_capacity(self.slots.len());
+        let (mut time, mut last_msg) = (0u64, 0u64);
+        let mut i = 0;
+        while let Some(&[a, b]) = self.slots.get(i) {
+            i += 1;
+            let code = a & ((1 << KIND_BITS) - 1);
+            if code != 0 {
+                time = time.wrapping_add(a >> TIME_SHIFT);
+                let node = from_node1((a >> KIND_BITS) & MAX_NODE1);
+                let event = match code {
+                    8 => {
+                        last_msg = last_msg.wrapping_add(1);
+                        let to = from_node1(b & MAX_NODE1);
+                        Event::Send { msg: last_msg, to, port: Port((b >> 16) as u32), text: deferred() }
+                    }
+                    9 => Event::Deliver { msg: b & MAX_MSG, from: from_node1(b >> 48) },
+                    10 => Event::Drop { msg: b & MAX_MSG, reason: reason((b >> 48) & 0xff) },
+                    12 => {
+                        let text = Text { start: (b >> 3) as u32, len: (b >> 35) as u32 };
+                        Event::Log { level: level(b & 7), text }
+                    }
+                    _ => simple(code, b),
+                };
+                out.push(Record { time_ns: time, node, event });
+                continue;
+            }
+            let code = (a >> KIND_BITS) & ((1 << KIND_BITS) - 1);
+            time = b;
+            let node = (a >> 32) as NodeIx;
+            let [x, y] = self.slots[i];
+            i += 1;
+            let event = match code {
+                8 => {
+                    let text = word_text(self.slots[i][0]);
+                    i += 1;
+                    last_msg = x;
+                    let text = if a & DEFERRED != 0 { deferred() } else { text };
+                    Event::Send { msg: x, to: y as NodeIx, port: Port((y >> 32) as u32), text }
+                }
+                9 => Event::Deliver { msg: x, from: y as NodeIx },
+                10 => Event::Drop { msg: x, reason: reason(y) },
+                12 => Event::Log { level: level(x), text: word_text(y) },
+                _ => simple(code, x),
+            };
+            out.push(Record { time_ns: time, node, event });
+        }
+        out
+    }
+}
+
+/// The event of a kind code with at most one number field.
+fn simple(code: u64, value: u64) -> Event {
+    match code {
+        1 => Event::Start,
+        2 => Event::Crash,
+        3 => Event::Restart,
+        4 => Event::Pause,
+        5 => Event::Resume,
+        6 => Event::Spawn { task: value },
+        7 => Event::Exit { task: value },
+        11 => Event::Timer { timer: value },
+        _ => unreachable!("kind code {code} is packed by Packed::push"),
+    }
+}
+
+fn reason(code: u64) -> DropReason {
+    DropReason::ALL[code as usize]
+}
+
+fn level(code: u64) -> Level {
+    Level::ALL[code as usize]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::NO_NODE;
+
+    fn round_trip(records: &[(Record, bool)]) -> Packed {
+        let mut packed = Packed::default();
+        for &(r, deferred) in records {
+            packed.push(r, deferred);
+        }
+        let mut filled = 0;
+        let back = packed.unpack(|| {
+            filled += 1;
+            Text { start: 1000 + filled, len: filled }
+        });
+        let mut filled = 0;
+        let expected: Vec<Record> = records
+            .iter()
+            .map(|&(mut r, deferred)| {
+                if let (Event::Send { text, .. }, true) = (&mut r.event, deferred) {
+                    filled += 1;
+                    *text = Text { start: 1000 + filled, len: filled };
+                }
+                r
+            })
+            .collect();
+        assert_eq!(back, expected);
+        packed
+    }
+
+    fn rec(time_ns: u64, node: NodeIx, event: Event) -> (Record, bool) {
+        (Record { time_ns, node, event }, false)
+    }
+
+    fn send(time_ns: u64, node: NodeIx, msg: u64, to: NodeIx, port: Port) -> (Record, bool) {
+        (Record { time_ns, node, event: Event::Send { msg, to, port, text: Text::default() } }, true)
+    }
+
+    #[test]
+    fn a_run_of_small_records_packs_one_slot_each() {
+        let p = Port::named(3);
+        let records = [
+            rec(0, 0, Event::Start),
+            rec(0, NO_NODE, Event::Spawn { task: u64::MAX }),
+            send(10, 0, 1, 1, p),
+            send(10, 1, 2, NO_NODE, Port::ephemeral(77)),
+            rec(5_000_000, 1, Event::Deliver { msg: 1, from: 0 }),
+            rec(5_000_000, 0, Event::Deliver { msg: 2, from: NO_NODE }),
+            rec(6_000_000, 0, Event::Drop { msg: MAX_MSG, reason: DropReason::Crashed }),
+            rec(7_000_000, 0, Event::Timer { timer: 9 }),
+            rec(7_000_000, 0, Event::Log { level: Level::Trace, text: Text { start: u32::MAX, len: 1027 } }),
+            rec(MAX_STEP + 7_000_000, 0, Event::Exit { task: 3 }),
+            rec(MAX_STEP + 7_000_000, 0xfffe, Event::Crash),
+        ];
+        assert_eq!(round_trip(&records).slot_count(), records.len());
+    }
+
+    #[test]
+    fn records_that_do_not_fit_a_slot_round_trip() {
+        let p = Port::named(0);
+        let text = Text { start: 5, len: 6 };
+        let records = [
+            rec(10, 0, Event::Resume),
+            rec(9, 0, Event::Pause),
+            rec(u64::MAX, 0xffff, Event::Restart),
+            rec(0, 0, Event::Timer { timer: 1 }),
+            send(0, 0, 7, 1, p),
+            send(0, 0, 8, 0xffff, p),
+            send(0, 0xffff, 9, 0, p),
+            (Record { time_ns: 1, node: 0, event: Event::Send { msg: 10, to: 1, port: p, text } }, false),
+            send(2, 0, 11, 1, p),
+            rec(2, 0, Event::Deliver { msg: MAX_MSG + 1, from: 1 }),
+            rec(2, 0, Event::Deliver { msg: 1, from: 0xffff }),
+            rec(2, 0, Event::Drop { msg: u64::MAX, reason: DropReason::UnknownNode }),
+            rec(2, 0, Event::Log { level: Level::Error, text: Text { start: 1, len: u32::MAX } }),
+            rec(2, 0x1_0000, Event::Spawn { task: 4 }),
+        ];
+        // Short: the resume, the timer (its time step wraps around to 1) and the
+        // send of message 11 (after 10); long: seven two-slot records and four
+        // three-slot sends.
+        assert_eq!(round_trip(&records).slot_count(), 3 + 7 * 2 + 4 * 3);
+    }
+}
