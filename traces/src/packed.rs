@@ -81,6 +81,24 @@ fn word_text(w: u64) -> Text {
     Text { start: w as u32, len: (w >> 32) as u32 }
 }
 
+/// The fields of a long record: its second slot and, for a send, the text word
+/// of its third slot.
+#[inline(always)]
+fn long_fields(event: Event, deferred: bool) -> (Fields, Option<u64>) {
+    match event {
+        Event::Start | Event::Crash | Event::Restart | Event::Pause | Event::Resume => ([0, 0], None),
+        Event::Spawn { task } | Event::Exit { task } => ([task, 0], None),
+        Event::Timer { timer } => ([timer, 0], None),
+        Event::Send { msg, to, port, text } => {
+            let text = if deferred { Text::default() } else { text };
+            ([msg, u64::from(to) | u64::from(port.0) << 32], Some(text_word(text)))
+        }
+        Event::Deliver { msg, from } => ([msg, u64::from(from)], None),
+        Event::Drop { msg, reason } => ([msg, reason as u64], None),
+        Event::Log { level, text } => ([level as u64, text_word(text)], None),
+    }
+}
+
 /// The fields of a long record's second slot, by kind: `[task, 0]`, `[timer, 0]`,
 /// `[msg, to | port << 32]` (the text in a third slot), `[msg, from]`,
 /// `[msg, reason code]`, `[level code, start | len << 32]`, or `[0, 0]`.
@@ -128,28 +146,24 @@ impl Packed {
         };
         match short {
             Some(b) if fits => self.slots.push([head, b]),
-            _ => self.push_long(time_ns, node, code, event, deferred),
+            _ => {
+                // The long fields are worked out here, on the cold branch, and
+                // passed as words: passing the event would make the compiler
+                // store it to memory on every push.
+                let ([x, y], text) = long_fields(event, deferred);
+                let flags = if deferred { DEFERRED } else { 0 };
+                self.push_long(code << KIND_BITS | flags | u64::from(node) << 32, time_ns, x, y, text);
+            }
         }
     }
 
     #[cold]
     #[inline(never)]
-    fn push_long(&mut self, time_ns: u64, node: NodeIx, code: u64, event: Event, deferred: bool) {
-        let flags = if deferred { DEFERRED } else { 0 };
-        self.slots.push([code << KIND_BITS | flags | u64::from(node) << 32, time_ns]);
-        let fields: Fields = match event {
-            Event::Start | Event::Crash | Event::Restart | Event::Pause | Event::Resume => [0, 0],
-            Event::Spawn { task } | Event::Exit { task } => [task, 0],
-            Event::Timer { timer } => [timer, 0],
-            Event::Send { msg, to, port, .. } => [msg, u64::from(to) | u64::from(port.0) << 32],
-            Event::Deliver { msg, from } => [msg, u64::from(from)],
-            Event::Drop { msg, reason } => [msg, reason as u64],
-            Event::Log { level, text } => [level as u64, text_word(text)],
-        };
-        self.slots.push(fields);
-        if let Event::Send { text, .. } = event {
-            let text = if deferred { Text::default() } else { text };
-            self.slots.push([text_word(text), 0]);
+    fn push_long(&mut self, head: u64, time_ns: u64, x: u64, y: u64, text: Option<u64>) {
+        self.slots.push([head, time_ns]);
+        self.slots.push([x, y]);
+        if let Some(text) = text {
+            self.slots.push([text, 0]);
         }
     }
 
