@@ -29,16 +29,19 @@ use crate::record::{DropReason, Event, Level, NodeIx, Port, Record, Text};
 type Slot = [u64; 2];
 
 const KIND_BITS: u32 = 4;
+/// Width of a node index plus one in a short record.
 const NODE_BITS: u32 = 16;
 const TIME_SHIFT: u32 = KIND_BITS + NODE_BITS;
-/// The longest time step a short record holds.
-const MAX_STEP: u64 = (1 << (64 - TIME_SHIFT)) - 1;
-/// The largest node index plus one a short record holds.
+/// Width of the time step in a short record.
+const STEP_BITS: u32 = 64 - TIME_SHIFT;
+/// Width of a message number in a short deliver or drop.
+const MSG_BITS: u32 = 48;
+/// Width of a text's length in a short log.
+const TEXT_LEN_BITS: u32 = 29;
 const MAX_NODE1: u64 = (1 << NODE_BITS) - 1;
-/// The largest message number a short deliver or drop holds.
-const MAX_MSG: u64 = (1 << 48) - 1;
-/// The longest text a short log holds.
-const MAX_TEXT_LEN: u32 = (1 << 29) - 1;
+const MAX_MSG: u64 = (1 << MSG_BITS) - 1;
+#[cfg(test)]
+const MAX_STEP: u64 = (1 << STEP_BITS) - 1;
 /// Flag of a long record whose text is deferred.
 const DEFERRED: u64 = 1 << 8;
 
@@ -125,35 +128,42 @@ impl Packed {
         let n1 = node1(node);
         let code = kind_code(&event);
         let head = code | n1 << KIND_BITS | step << TIME_SHIFT;
-        let fits = step <= MAX_STEP && n1 <= MAX_NODE1;
-        let short = match event {
-            Event::Start | Event::Crash | Event::Restart | Event::Pause | Event::Resume => Some(0),
-            Event::Spawn { task } | Event::Exit { task } => Some(task),
-            Event::Timer { timer } => Some(timer),
+        // Nonzero when the record does not fit one slot: the bits of every field
+        // above its width, or'ed (one branch instead of one per field).
+        let mut over = step >> STEP_BITS | n1 >> NODE_BITS;
+        let b = match event {
+            Event::Start | Event::Crash | Event::Restart | Event::Pause | Event::Resume => 0,
+            Event::Spawn { task } | Event::Exit { task } => task,
+            Event::Timer { timer } => timer,
             Event::Send { msg, to, port, .. } => {
-                let next = self.last_msg.wrapping_add(1);
-                self.last_msg = msg;
                 let to1 = node1(to);
-                (deferred && msg == next && to1 <= MAX_NODE1).then_some(to1 | u64::from(port.0) << 16)
+                over |= (msg ^ self.last_msg.wrapping_add(1)) | to1 >> NODE_BITS | u64::from(!deferred);
+                self.last_msg = msg;
+                to1 | u64::from(port.0) << 16
             }
             Event::Deliver { msg, from } => {
                 let from1 = node1(from);
-                (msg <= MAX_MSG && from1 <= MAX_NODE1).then_some(msg | from1 << 48)
+                over |= msg >> MSG_BITS | from1 >> NODE_BITS;
+                msg | from1 << MSG_BITS
             }
-            Event::Drop { msg, reason } => (msg <= MAX_MSG).then_some(msg | (reason as u64) << 48),
-            Event::Log { level, text } => (text.len <= MAX_TEXT_LEN)
-                .then_some(level as u64 | u64::from(text.start) << 3 | u64::from(text.len) << 35),
+            Event::Drop { msg, reason } => {
+                over |= msg >> MSG_BITS;
+                msg | (reason as u64) << MSG_BITS
+            }
+            Event::Log { level, text } => {
+                over |= u64::from(text.len >> TEXT_LEN_BITS);
+                level as u64 | u64::from(text.start) << 3 | u64::from(text.len) << 35
+            }
         };
-        match short {
-            Some(b) if fits => self.slots.push([head, b]),
-            _ => {
-                // The long fields are worked out here, on the cold branch, and
-                // passed as words: passing the event would make the compiler
-                // store it to memory on every push.
-                let ([x, y], text) = long_fields(event, deferred);
-                let flags = if deferred { DEFERRED } else { 0 };
-                self.push_long(code << KIND_BITS | flags | u64::from(node) << 32, time_ns, x, y, text);
-            }
+        if over == 0 {
+            self.slots.push([head, b]);
+        } else {
+            // The long fields are worked out here, on the cold branch, and
+            // passed as words: passing the event would make the compiler store
+            // it to memory on every push.
+            let ([x, y], text) = long_fields(event, deferred);
+            let flags = if deferred { DEFERRED } else { 0 };
+            self.push_long(code << KIND_BITS | flags | u64::from(node) << 32, time_ns, x, y, text);
         }
     }
 
@@ -192,8 +202,8 @@ impl Packed {
                         let to = from_node1(b & MAX_NODE1);
                         Event::Send { msg: last_msg, to, port: Port((b >> 16) as u32), text: deferred() }
                     }
-                    9 => Event::Deliver { msg: b & MAX_MSG, from: from_node1(b >> 48) },
-                    10 => Event::Drop { msg: b & MAX_MSG, reason: reason((b >> 48) & 0xff) },
+                    9 => Event::Deliver { msg: b & MAX_MSG, from: from_node1(b >> MSG_BITS) },
+                    10 => Event::Drop { msg: b & MAX_MSG, reason: reason((b >> MSG_BITS) & 0xff) },
                     12 => {
                         let text = Text { start: (b >> 3) as u32, len: (b >> 35) as u32 };
                         Event::Log { level: level(b & 7), text }
@@ -301,6 +311,11 @@ mod tests {
             rec(6_000_000, 0, Event::Drop { msg: MAX_MSG, reason: DropReason::Crashed }),
             rec(7_000_000, 0, Event::Timer { timer: 9 }),
             rec(7_000_000, 0, Event::Log { level: Level::Trace, text: Text { start: u32::MAX, len: 1027 } }),
+            rec(
+                7_000_000,
+                0,
+                Event::Log { level: Level::Warn, text: Text { start: 9, len: (1 << TEXT_LEN_BITS) - 1 } },
+            ),
             rec(MAX_STEP + 7_000_000, 0, Event::Exit { task: 3 }),
             rec(MAX_STEP + 7_000_000, 0xfffe, Event::Crash),
         ];
