@@ -144,6 +144,11 @@ impl LazyTrace {
 ///
 /// It is not `Send`: until the trace is read, it holds clones of the messages
 /// sent (whose types need not be `Send`), to render them only if asked.
+///
+/// ```compile_fail
+/// fn send<T: Send>(_: T) {}
+/// send(microsim::Sim::builder().build().run());
+/// ```
 pub struct Outcome {
     /// The seed.
     pub seed: u64,

@@ -8,6 +8,7 @@
 
 use std::any::TypeId;
 use std::fmt;
+use std::marker::PhantomData;
 use std::mem::{self, MaybeUninit};
 use std::ptr;
 
@@ -88,9 +89,17 @@ impl PayloadType {
 }
 
 /// A message of any [`Message`] type, inline when it is small.
+///
+/// It is neither `Send` nor `Sync`, as the message types need not be:
+///
+/// ```compile_fail
+/// fn send<T: Send>(_: T) {}
+/// send(microsim::Payload::new(std::rc::Rc::new(1)));
+/// ```
 pub struct Payload {
     table: &'static VTable,
     data: MaybeUninit<Inline>,
+    _not_send: PhantomData<*const ()>,
 }
 
 impl Payload {
@@ -106,7 +115,7 @@ impl Payload {
             // SAFETY: the buffer has room for one pointer.
             unsafe { data.as_mut_ptr().cast::<*mut T>().write(boxed) }
         }
-        Payload { table: VTableOf::<T>::TABLE, data }
+        Payload { table: VTableOf::<T>::TABLE, data, _not_send: PhantomData }
     }
 
     /// Whether the value is a `T`.
