@@ -199,7 +199,7 @@ impl State {
             // The message is rendered only if the trace is read (see `Outcome::trace`).
             let make = |text| Event::Send { msg, to: to.node, port: to.port, text };
             if self.rec.push_deferred(now, from.node, make) {
-                self.unrendered.push(payload.clone());
+                self.unrendered.push_clone(&payload);
             }
         }
         if self.nodes.list[to.node as usize].status == crate::node::Status::Ghost {

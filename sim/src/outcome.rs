@@ -1,6 +1,6 @@
 //! What a run returns: the verdict, the failure if any, statistics and the trace.
 
-use crate::payload::Payload;
+use crate::payload::PayloadLog;
 use crate::time::Instant;
 use microsim_traces::{PackedTrace, Trace, TraceHash};
 use std::cell::{OnceCell, RefCell};
@@ -106,7 +106,7 @@ pub struct Stats {
 
 /// Sent messages whose rendering is still to be written into their send record,
 /// in the order of the sends.
-pub(crate) type Unrendered = Vec<Payload>;
+pub(crate) type Unrendered = PayloadLog;
 
 /// The trace of a run, unpacked (with the texts of sent messages rendered) on
 /// first use.
@@ -130,9 +130,10 @@ impl LazyTrace {
 
     fn get(&self) -> &Trace {
         self.trace.get_or_init(|| {
-            let (packed, unrendered) = self.raw.borrow_mut().take().expect("unpacked once");
-            packed.unpack(|i, s| {
-                if let Some(payload) = unrendered.get(i) {
+            let (packed, mut unrendered) = self.raw.borrow_mut().take().expect("unpacked once");
+            // Deferred texts are asked for in send order, as the log keeps them.
+            packed.unpack(|_, s| {
+                if let Some(payload) = unrendered.pop_front() {
                     let _ = write!(s, "{payload:?}");
                 }
             })

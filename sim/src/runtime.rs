@@ -131,7 +131,7 @@ impl Inner {
             steps: 0,
             calls: 0,
             max_time_ns: config.limits.max_time_ns(),
-            unrendered: Vec::new(),
+            unrendered: Default::default(),
             config,
         };
         Inner { state: RefCell::new(state), wakes: RefCell::new(Vec::with_capacity(16)), seed }
