@@ -1,34 +1,41 @@
-//! The compact in-memory form of a full recording: records packed into 16-byte
-//! slots while the run goes on, unpacked into [`Record`]s when the trace is read.
+//! The compact in-memory form of a full recording: records packed into 64-bit
+//! words while the run goes on, unpacked into [`Record`]s when the trace is read.
 //!
-//! A [`Record`] is 48 bytes; most records of a run pack into one slot of 16 bytes
-//! (two words). Memory that a run touches for the first time is what a full
-//! recording costs most (page faults and cache misses, far more than the
-//! instructions of packing), so the store keeps only what it cannot recompute:
+//! A [`Record`] is 48 bytes. Memory that a run touches for the first time is
+//! what a full recording costs most (page faults and cache misses, far more than
+//! the instructions of packing), so the store keeps only what it cannot
+//! recompute, in one of three forms. Every form starts with a word whose bits
+//! 0..4 hold a form-and-kind code:
 //!
-//! - a **short** record is one slot. Word `a` holds the kind code (bits 0..4,
-//!   1 to 12 as in the trace hash), the node index plus one (bits 4..20, so that
-//!   [`crate::NO_NODE`] is 0) and the time since the previous record (bits 20..64).
-//!   Word `b` holds the kind's fields: the task or timer number; for a deliver,
-//!   the message number (bits 0..48) and the sender plus one (bits 48..64); for a
-//!   drop, the message number and the reason code (bits 48..56); for a log, the
-//!   level code (bits 0..3), the text's start (bits 3..35) and length (bits
-//!   35..64); for a send, the destination plus one (bits 0..16) and the port
-//!   (bits 16..48): a short send's message number is the previous send's plus
-//!   one and its text is deferred (see [`crate::Recording::push_deferred`]).
-//! - a **long** record is any other: its first slot has kind code 0 in bits 0..4,
-//!   the real kind code in bits 4..8, a deferred-text flag in bit 8 and the node
-//!   in bits 32..64, and the absolute time in word `b`; a second slot holds two
-//!   fields (see [`Fields`]), and a long send has a third slot with its text.
+//! - a **tiny** record is one word: a send whose message number is the previous
+//!   send's plus one and whose text is deferred (see
+//!   [`crate::Recording::push_deferred`]), or a deliver of a message sent at most
+//!   4095 sends ago. Code 13 (send) or 14 (deliver); bits 4..14 the node index
+//!   plus one (so that [`crate::NO_NODE`] is 0); bits 14..24 the destination
+//!   (send) or sender (deliver) plus one; bits 24..36 the port (send: a named
+//!   port below 4096) or how many sends back the message was sent (deliver: the
+//!   last send's number minus the message's); bits 36..64 the time since the
+//!   previous record (below 2^28 ns, about 268 ms).
+//! - a **short** record is two words. Word `a` holds the kind code (1 to 12, as
+//!   in the trace hash), the node index plus one (bits 4..20) and the time since
+//!   the previous record (bits 20..64). Word `b` holds the kind's fields: the
+//!   task or timer number; for a deliver, the message number (bits 0..48) and
+//!   the sender plus one (bits 48..64); for a drop, the message number and the
+//!   reason code (bits 48..56); for a log, the level code (bits 0..3), the
+//!   text's start (bits 3..35) and length (bits 35..64); for a send, the
+//!   destination plus one (bits 0..16) and the port (bits 16..48): a short send's
+//!   message number is the previous send's plus one and its text is deferred.
+//! - a **long** record is any other, four words (five for a send): code 0, the
+//!   real kind code in bits 4..8, a deferred-text flag in bit 8 and the node in
+//!   bits 32..64; the absolute time; two fields (see [`long_fields`]); and a
+//!   send's text.
 //!
 //! Packing is lossless: [`Packed::unpack`] gives back exactly the records pushed.
 
 use crate::record::{DropReason, Event, Level, NodeIx, Port, Record, Text};
 
-/// One slot: two words.
-type Slot = [u64; 2];
-
 const KIND_BITS: u32 = 4;
+const KIND_MASK: u64 = (1 << KIND_BITS) - 1;
 /// Width of a node index plus one in a short record.
 const NODE_BITS: u32 = 16;
 const TIME_SHIFT: u32 = KIND_BITS + NODE_BITS;
@@ -44,6 +51,21 @@ const MAX_MSG: u64 = (1 << MSG_BITS) - 1;
 const MAX_STEP: u64 = (1 << STEP_BITS) - 1;
 /// Flag of a long record whose text is deferred.
 const DEFERRED: u64 = 1 << 8;
+
+/// Code of a tiny send.
+const TINY_SEND: u64 = 13;
+/// Code of a tiny deliver.
+const TINY_DELIVER: u64 = 14;
+/// Width of the node, the other node and the port or send distance of a tiny record.
+const TINY_NODE_BITS: u32 = 10;
+const TINY_FIELD_BITS: u32 = 12;
+const TINY_OTHER_SHIFT: u32 = KIND_BITS + TINY_NODE_BITS;
+const TINY_FIELD_SHIFT: u32 = TINY_OTHER_SHIFT + TINY_NODE_BITS;
+const TINY_TIME_SHIFT: u32 = TINY_FIELD_SHIFT + TINY_FIELD_BITS;
+/// Width of the time step of a tiny record.
+const TINY_STEP_BITS: u32 = 64 - TINY_TIME_SHIFT;
+const TINY_NODE_MASK: u64 = (1 << TINY_NODE_BITS) - 1;
+const TINY_FIELD_MASK: u64 = (1 << TINY_FIELD_BITS) - 1;
 
 /// The kind code of an event (the same codes as the trace hash).
 #[inline(always)]
@@ -84,10 +106,12 @@ fn word_text(w: u64) -> Text {
     Text { start: w as u32, len: (w >> 32) as u32 }
 }
 
-/// The fields of a long record: its second slot and, for a send, the text word
-/// of its third slot.
+/// The fields of a long record: its third and fourth words, by kind `[task, 0]`,
+/// `[timer, 0]`, `[msg, to | port << 32]`, `[msg, from]`, `[msg, reason code]`,
+/// `[level code, start | len << 32]` or `[0, 0]`; and, for a send, the text word
+/// of its fifth.
 #[inline(always)]
-fn long_fields(event: Event, deferred: bool) -> (Fields, Option<u64>) {
+fn long_fields(event: Event, deferred: bool) -> ([u64; 2], Option<u64>) {
     match event {
         Event::Start | Event::Crash | Event::Restart | Event::Pause | Event::Resume => ([0, 0], None),
         Event::Spawn { task } | Event::Exit { task } => ([task, 0], None),
@@ -102,15 +126,16 @@ fn long_fields(event: Event, deferred: bool) -> (Fields, Option<u64>) {
     }
 }
 
-/// The fields of a long record's second slot, by kind: `[task, 0]`, `[timer, 0]`,
-/// `[msg, to | port << 32]` (the text in a third slot), `[msg, from]`,
-/// `[msg, reason code]`, `[level code, start | len << 32]`, or `[0, 0]`.
-type Fields = Slot;
+/// A tiny record's word.
+#[inline(always)]
+fn tiny_word(code: u64, n1: u64, other1: u64, field: u64, step: u64) -> u64 {
+    code | n1 << KIND_BITS | other1 << TINY_OTHER_SHIFT | field << TINY_FIELD_SHIFT | step << TINY_TIME_SHIFT
+}
 
-/// Records packed into slots.
+/// Records packed into words.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Packed {
-    slots: Vec<Slot>,
+    words: Vec<u64>,
     /// The time of the last record pushed.
     last_time: u64,
     /// The message number of the last send pushed.
@@ -127,9 +152,8 @@ impl Packed {
         self.last_time = time_ns;
         let n1 = node1(node);
         let code = kind_code(&event);
-        let head = code | n1 << KIND_BITS | step << TIME_SHIFT;
-        // Nonzero when the record does not fit one slot: the bits of every field
-        // above its width, or'ed (one branch instead of one per field).
+        // Nonzero when the record does not fit the short form: the bits of every
+        // field above its width, or'ed (one branch instead of one per field).
         let mut over = step >> STEP_BITS | n1 >> NODE_BITS;
         let b = match event {
             Event::Start | Event::Crash | Event::Restart | Event::Pause | Event::Resume => 0,
@@ -137,12 +161,25 @@ impl Packed {
             Event::Timer { timer } => timer,
             Event::Send { msg, to, port, .. } => {
                 let to1 = node1(to);
-                over |= (msg ^ self.last_msg.wrapping_add(1)) | to1 >> NODE_BITS | u64::from(!deferred);
+                let port = u64::from(port.0);
+                let seq = (msg ^ self.last_msg.wrapping_add(1)) | u64::from(!deferred);
                 self.last_msg = msg;
-                to1 | u64::from(port.0) << 16
+                let tiny = (n1 | to1) >> TINY_NODE_BITS | port >> TINY_FIELD_BITS | step >> TINY_STEP_BITS;
+                if seq | tiny == 0 {
+                    self.words.push(tiny_word(TINY_SEND, n1, to1, port, step));
+                    return;
+                }
+                over |= seq | to1 >> NODE_BITS;
+                to1 | port << 16
             }
             Event::Deliver { msg, from } => {
                 let from1 = node1(from);
+                let back = self.last_msg.wrapping_sub(msg);
+                let tiny = (n1 | from1) >> TINY_NODE_BITS | back >> TINY_FIELD_BITS | step >> TINY_STEP_BITS;
+                if tiny == 0 {
+                    self.words.push(tiny_word(TINY_DELIVER, n1, from1, back, step));
+                    return;
+                }
                 over |= msg >> MSG_BITS | from1 >> NODE_BITS;
                 msg | from1 << MSG_BITS
             }
@@ -156,7 +193,7 @@ impl Packed {
             }
         };
         if over == 0 {
-            self.slots.push([head, b]);
+            self.words.extend_from_slice(&[code | n1 << KIND_BITS | step << TIME_SHIFT, b]);
         } else {
             // The long fields are worked out here, on the cold branch, and
             // passed as words: passing the event would make the compiler store
@@ -170,30 +207,42 @@ impl Packed {
     #[cold]
     #[inline(never)]
     fn push_long(&mut self, head: u64, time_ns: u64, x: u64, y: u64, text: Option<u64>) {
-        self.slots.push([head, time_ns]);
-        self.slots.push([x, y]);
+        self.words.extend_from_slice(&[head, time_ns, x, y]);
         if let Some(text) = text {
-            self.slots.push([text, 0]);
+            self.words.push(text);
         }
     }
 
-    /// How many slots the records take.
+    /// How many words the records take.
     #[cfg(test)]
-    fn slot_count(&self) -> usize {
-        self.slots.len()
+    fn word_count(&self) -> usize {
+        self.words.len()
     }
 
     /// Unpacks every record in order, calling `deferred` for each record whose
     /// text was deferred; it returns the text to put in the record.
     pub(crate) fn unpack(&self, mut deferred: impl FnMut() -> Text) -> Vec<Record> {
-        // Short records take one slot each, long ones more: at most one record a slot.
-        let mut out = Vec::with_capacity(self.slots.len());
+        // Every form takes at least one word.
+        let mut out = Vec::with_capacity(self.words.len());
         let (mut time, mut last_msg) = (0u64, 0u64);
-        let mut i = 0;
-        while let Some(&[a, b]) = self.slots.get(i) {
-            i += 1;
-            let code = a & ((1 << KIND_BITS) - 1);
-            if code != 0 {
+        let mut words = self.words.iter().copied();
+        while let Some(a) = words.next() {
+            let mut next = || words.next().expect("a packed record is whole");
+            let code = a & KIND_MASK;
+            let (node, event) = if code == TINY_SEND || code == TINY_DELIVER {
+                time = time.wrapping_add(a >> TINY_TIME_SHIFT);
+                let node = from_node1((a >> KIND_BITS) & TINY_NODE_MASK);
+                let other = from_node1((a >> TINY_OTHER_SHIFT) & TINY_NODE_MASK);
+                let field = (a >> TINY_FIELD_SHIFT) & TINY_FIELD_MASK;
+                let event = if code == TINY_SEND {
+                    last_msg = last_msg.wrapping_add(1);
+                    Event::Send { msg: last_msg, to: other, port: Port(field as u32), text: deferred() }
+                } else {
+                    Event::Deliver { msg: last_msg.wrapping_sub(field), from: other }
+                };
+                (node, event)
+            } else if code != 0 {
+                let b = next();
                 time = time.wrapping_add(a >> TIME_SHIFT);
                 let node = from_node1((a >> KIND_BITS) & MAX_NODE1);
                 let event = match code {
@@ -210,26 +259,25 @@ impl Packed {
                     }
                     _ => simple(code, b),
                 };
-                out.push(Record { time_ns: time, node, event });
-                continue;
-            }
-            let code = (a >> KIND_BITS) & ((1 << KIND_BITS) - 1);
-            time = b;
-            let node = (a >> 32) as NodeIx;
-            let [x, y] = self.slots[i];
-            i += 1;
-            let event = match code {
-                8 => {
-                    let text = word_text(self.slots[i][0]);
-                    i += 1;
-                    last_msg = x;
-                    let text = if a & DEFERRED != 0 { deferred() } else { text };
-                    Event::Send { msg: x, to: y as NodeIx, port: Port((y >> 32) as u32), text }
-                }
-                9 => Event::Deliver { msg: x, from: y as NodeIx },
-                10 => Event::Drop { msg: x, reason: reason(y) },
-                12 => Event::Log { level: level(x), text: word_text(y) },
-                _ => simple(code, x),
+                (node, event)
+            } else {
+                let code = (a >> KIND_BITS) & KIND_MASK;
+                time = next();
+                let node = (a >> 32) as NodeIx;
+                let (x, y) = (next(), next());
+                let event = match code {
+                    8 => {
+                        let text = word_text(next());
+                        last_msg = x;
+                        let text = if a & DEFERRED != 0 { deferred() } else { text };
+                        Event::Send { msg: x, to: y as NodeIx, port: Port((y >> 32) as u32), text }
+                    }
+                    9 => Event::Deliver { msg: x, from: y as NodeIx },
+                    10 => Event::Drop { msg: x, reason: reason(y) },
+                    12 => Event::Log { level: level(x), text: word_text(y) },
+                    _ => simple(code, x),
+                };
+                (node, event)
             };
             out.push(Record { time_ns: time, node, event });
         }
@@ -298,32 +346,53 @@ mod tests {
         (Record { time_ns, node, event: Event::Send { msg, to, port, text: Text::default() } }, true)
     }
 
+    const TINY_MAX_STEP: u64 = (1 << TINY_STEP_BITS) - 1;
+
     #[test]
-    fn a_run_of_small_records_packs_one_slot_each() {
-        let p = Port::named(3);
-        let records = [
-            rec(0, 0, Event::Start),
-            rec(0, NO_NODE, Event::Spawn { task: u64::MAX }),
-            send(10, 0, 1, 1, p),
-            send(10, 1, 2, NO_NODE, Port::ephemeral(77)),
-            rec(5_000_000, 1, Event::Deliver { msg: 1, from: 0 }),
-            rec(5_000_000, 0, Event::Deliver { msg: 2, from: NO_NODE }),
-            rec(6_000_000, 0, Event::Drop { msg: MAX_MSG, reason: DropReason::Crashed }),
-            rec(7_000_000, 0, Event::Timer { timer: 9 }),
-            rec(7_000_000, 0, Event::Log { level: Level::Trace, text: Text { start: u32::MAX, len: 1027 } }),
-            rec(
-                7_000_000,
-                0,
-                Event::Log { level: Level::Warn, text: Text { start: 9, len: (1 << TEXT_LEN_BITS) - 1 } },
-            ),
-            rec(MAX_STEP + 7_000_000, 0, Event::Exit { task: 3 }),
-            rec(MAX_STEP + 7_000_000, 0xfffe, Event::Crash),
+    fn sends_and_deliveries_of_small_numbers_pack_one_word_each() {
+        let mut records = vec![
+            send(0, 0, 1, 1, Port::named(4095)),
+            send(0, 1022, 2, NO_NODE, Port::named(0)),
+            rec(TINY_MAX_STEP, NO_NODE, Event::Deliver { msg: 2, from: 1022 }),
         ];
-        assert_eq!(round_trip(&records).slot_count(), records.len());
+        for msg in 3..=4097 {
+            records.push(send(TINY_MAX_STEP + msg, 5, msg, 6, Port::named(1)));
+        }
+        // Sent 4095 sends before the last one.
+        records.push(rec(2 * TINY_MAX_STEP + 4097, 6, Event::Deliver { msg: 2, from: 5 }));
+        records.push(rec(2 * TINY_MAX_STEP + 4097, 6, Event::Deliver { msg: 4097, from: 5 }));
+        assert_eq!(round_trip(&records).word_count(), records.len());
     }
 
     #[test]
-    fn records_that_do_not_fit_a_slot_round_trip() {
+    fn other_small_records_pack_two_words_each() {
+        let p = Port::named(3);
+        let jump = 10 + TINY_MAX_STEP + 1;
+        let later = jump + TINY_MAX_STEP + 1;
+        let records = [
+            rec(0, 0, Event::Start),
+            rec(0, NO_NODE, Event::Spawn { task: u64::MAX }),
+            send(10, 0, 1, 1, Port::named(4096)),
+            send(10, 1023, 2, 0, p),
+            send(10, 0, 3, 1023, p),
+            send(jump, 0, 4, 1, p),
+            send(jump, 1, 5, NO_NODE, Port::ephemeral(77)),
+            rec(jump, 1, Event::Deliver { msg: 6, from: 0 }),
+            rec(jump, 1023, Event::Deliver { msg: 2, from: NO_NODE }),
+            rec(jump, 0, Event::Deliver { msg: 2, from: 1023 }),
+            rec(later, 0, Event::Deliver { msg: 2, from: 1 }),
+            rec(later, 0, Event::Drop { msg: MAX_MSG, reason: DropReason::Crashed }),
+            rec(later, 0, Event::Timer { timer: 9 }),
+            rec(later, 0, Event::Log { level: Level::Trace, text: Text { start: u32::MAX, len: 1027 } }),
+            rec(later, 0, Event::Log { level: Level::Warn, text: Text { start: 9, len: (1 << TEXT_LEN_BITS) - 1 } }),
+            rec(MAX_STEP + later, 0, Event::Exit { task: 3 }),
+            rec(MAX_STEP + later, 0xfffe, Event::Crash),
+        ];
+        assert_eq!(round_trip(&records).word_count(), 2 * records.len());
+    }
+
+    #[test]
+    fn records_that_do_not_fit_round_trip() {
         let p = Port::named(0);
         let text = Text { start: 5, len: 6 };
         let records = [
@@ -342,9 +411,9 @@ mod tests {
             rec(2, 0, Event::Log { level: Level::Error, text: Text { start: 1, len: u32::MAX } }),
             rec(2, 0x1_0000, Event::Spawn { task: 4 }),
         ];
-        // Short: the resume, the timer (its time step wraps around to 1) and the
-        // send of message 11 (after 10); long: seven two-slot records and four
-        // three-slot sends.
-        assert_eq!(round_trip(&records).slot_count(), 3 + 7 * 2 + 4 * 3);
+        // Short: the resume and the timer (its time step wraps around to 1);
+        // tiny: the send of message 11 (after 10); long: seven four-word
+        // records and four five-word sends.
+        assert_eq!(round_trip(&records).word_count(), 2 * 2 + 1 + 7 * 4 + 4 * 5);
     }
 }
