@@ -132,10 +132,59 @@ fn tiny_word(code: u64, n1: u64, other1: u64, field: u64, step: u64) -> u64 {
     code | n1 << KIND_BITS | other1 << TINY_OTHER_SHIFT | field << TINY_FIELD_SHIFT | step << TINY_TIME_SHIFT
 }
 
+/// The words of the first chunk, and of the largest.
+const FIRST_CHUNK: usize = 512;
+const MAX_CHUNK: usize = 1 << 15;
+
+/// Words kept in chunks that never move: growing the store touches only new
+/// memory (a `Vec` that doubles copies what it holds to memory it touches for
+/// the first time), and a record never straddles two chunks.
+#[derive(Clone, Debug, Default)]
+struct Words {
+    full: Vec<Vec<u64>>,
+    last: Vec<u64>,
+}
+
+impl Words {
+    #[inline(always)]
+    fn push(&mut self, word: u64) {
+        if self.last.len() == self.last.capacity() {
+            self.next_chunk();
+        }
+        self.last.push(word);
+    }
+
+    #[inline(always)]
+    fn extend_from_slice(&mut self, words: &[u64]) {
+        if self.last.capacity() - self.last.len() < words.len() {
+            self.next_chunk();
+        }
+        self.last.extend_from_slice(words);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn next_chunk(&mut self) {
+        let capacity = (2 * self.last.capacity()).clamp(FIRST_CHUNK, MAX_CHUNK);
+        let full = std::mem::replace(&mut self.last, Vec::with_capacity(capacity));
+        if !full.is_empty() {
+            self.full.push(full);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.full.iter().map(Vec::len).sum::<usize>() + self.last.len()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        self.full.iter().chain([&self.last]).flatten().copied()
+    }
+}
+
 /// Records packed into words.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Packed {
-    words: Vec<u64>,
+    words: Words,
     /// The time of the last record pushed.
     last_time: u64,
     /// The message number of the last send pushed.
@@ -225,7 +274,7 @@ impl Packed {
         // Every form takes at least one word.
         let mut out = Vec::with_capacity(self.words.len());
         let (mut time, mut last_msg) = (0u64, 0u64);
-        let mut words = self.words.iter().copied();
+        let mut words = self.words.iter();
         while let Some(a) = words.next() {
             let mut next = || words.next().expect("a packed record is whole");
             let code = a & KIND_MASK;
@@ -361,7 +410,9 @@ mod tests {
         // Sent 4095 sends before the last one.
         records.push(rec(2 * TINY_MAX_STEP + 4097, 6, Event::Deliver { msg: 2, from: 5 }));
         records.push(rec(2 * TINY_MAX_STEP + 4097, 6, Event::Deliver { msg: 4097, from: 5 }));
-        assert_eq!(round_trip(&records).word_count(), records.len());
+        let packed = round_trip(&records);
+        assert_eq!(packed.word_count(), records.len());
+        assert!(packed.words.full.len() >= 3, "the words fill several chunks");
     }
 
     #[test]
@@ -415,5 +466,30 @@ mod tests {
         // tiny: the send of message 11 (after 10); long: seven four-word
         // records and four five-word sends.
         assert_eq!(round_trip(&records).word_count(), 2 * 2 + 1 + 7 * 4 + 4 * 5);
+    }
+
+    #[test]
+    fn records_of_every_form_round_trip_across_chunks() {
+        let text = Text { start: 1, len: 2 };
+        let mut records = Vec::new();
+        for i in 0..20_000u64 {
+            let msg = i + 1;
+            let t = 1000 * i;
+            records.push(match i % 5 {
+                0 => send(t, 0, msg, 1, Port::named(2)),
+                1 => send(t, 0, msg, 1, Port::ephemeral(i as u32)),
+                2 => (
+                    Record { time_ns: t, node: 1, event: Event::Send { msg, to: 0, port: Port::named(0), text } },
+                    false,
+                ),
+                3 => send(t, 0x1_0000, msg, 1, Port::named(2)),
+                _ => send(t, 2, msg, 3, Port::named(2)),
+            });
+            records.push(rec(t, 1, Event::Deliver { msg, from: 0 }));
+            records.push(rec(t, 1, Event::Timer { timer: i }));
+        }
+        let packed = round_trip(&records);
+        assert!(packed.words.full.len() >= 4, "the words fill several chunks");
+        assert!(packed.words.full.iter().all(|c| c.len() <= MAX_CHUNK));
     }
 }
