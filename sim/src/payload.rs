@@ -206,16 +206,22 @@ impl fmt::Debug for Payload {
     }
 }
 
-/// Clones of payloads, kept back to back in one buffer to be taken out in order.
+/// Clones of payloads, kept back to back to be taken out in order.
 ///
 /// Each entry is a type index (one byte; or 255 and a 4-byte index, past 255
 /// types) and the first `size` bytes of a payload buffer (the value, or its box
-/// pointer): 9 bytes for a `u64` where a `Payload` takes 24.
+/// pointer): 9 bytes for a `u64` where a `Payload` takes 24. Entries are kept in
+/// chunks that never move (growing touches only new memory; no entry straddles
+/// two chunks).
 #[derive(Default)]
 pub(crate) struct PayloadLog {
-    bytes: Vec<MaybeUninit<u8>>,
-    /// Where the next entry to take out starts.
-    read: usize,
+    /// The chunks before the last.
+    full: Vec<Vec<MaybeUninit<u8>>>,
+    /// The chunk entries are added to.
+    last: Vec<MaybeUninit<u8>>,
+    /// Where the next entry to take out starts: a chunk (an index into `full`,
+    /// or `full.len()` for `last`) and a byte in it.
+    read: (usize, usize),
     /// The types of the entries, by index.
     types: Vec<&'static VTable>,
     /// Whether any entry's type needs dropping.
@@ -225,6 +231,9 @@ pub(crate) struct PayloadLog {
 
 /// The type index that says a 4-byte index follows.
 const WIDE_INDEX: u8 = u8::MAX;
+/// The bytes of the first chunk, and of the largest.
+const FIRST_CHUNK: usize = 2 << 10;
+const MAX_CHUNK: usize = 256 << 10;
 
 impl PayloadLog {
     /// Appends a clone of `payload`.
@@ -236,10 +245,13 @@ impl PayloadLog {
             None => self.add_type(table),
         };
         let head = if ix < usize::from(WIDE_INDEX) { 1 } else { 5 };
-        self.bytes.reserve(head + table.size);
-        let len = self.bytes.len();
-        // SAFETY: `reserve` made room for `head + size` more bytes after `len`.
-        let dst = unsafe { self.bytes.as_mut_ptr().add(len) }.cast::<u8>();
+        let need = head + table.size;
+        if self.last.capacity() - self.last.len() < need {
+            self.next_chunk(need);
+        }
+        let len = self.last.len();
+        // SAFETY: the chunk has room for `need` more bytes after `len` (checked above).
+        let dst = unsafe { self.last.as_mut_ptr().add(len) }.cast::<u8>();
         // SAFETY: the `head` bytes at `dst` are in the allocation (see above).
         unsafe {
             if head == 1 {
@@ -254,7 +266,7 @@ impl PayloadLog {
         unsafe { (table.clone_to)(payload.data.as_ptr().cast(), dst.add(head)) };
         // SAFETY: the new length is within the capacity, and bytes of type
         // `MaybeUninit<u8>` need no initialisation (these were all written).
-        unsafe { self.bytes.set_len(len + head + table.size) };
+        unsafe { self.last.set_len(len + need) };
     }
 
     #[cold]
@@ -265,30 +277,56 @@ impl PayloadLog {
         self.types.len() - 1
     }
 
+    /// Starts a chunk with room for at least `need` bytes.
+    #[cold]
+    #[inline(never)]
+    fn next_chunk(&mut self, need: usize) {
+        let capacity = (2 * self.last.capacity()).clamp(FIRST_CHUNK, MAX_CHUNK).max(need);
+        let full = mem::replace(&mut self.last, Vec::with_capacity(capacity));
+        if !full.is_empty() {
+            self.full.push(full);
+        }
+    }
+
+    /// The bytes the entries take.
+    #[cfg(test)]
+    fn byte_len(&self) -> usize {
+        self.full.iter().map(Vec::len).sum::<usize>() + self.last.len()
+    }
+
     /// Takes out the oldest entry not yet taken.
     pub(crate) fn pop_front(&mut self) -> Option<Payload> {
-        let at = self.read;
-        let tag = *self.bytes.get(at)?;
+        let (chunk, at) = loop {
+            let (chunk, at) = self.read;
+            let bytes = if chunk < self.full.len() { &self.full[chunk] } else { &self.last };
+            if at < bytes.len() {
+                break (bytes, at);
+            }
+            if chunk >= self.full.len() {
+                return None;
+            }
+            self.read = (chunk + 1, 0);
+        };
         // SAFETY: every index byte was written by `push_clone`.
-        let tag = unsafe { tag.assume_init() };
+        let tag = unsafe { chunk[at].assume_init() };
         let (ix, head) = if tag != WIDE_INDEX {
             (usize::from(tag), 1)
         } else {
             let mut wide = [0u8; 4];
             for (i, b) in wide.iter_mut().enumerate() {
                 // SAFETY: `push_clone` wrote 4 index bytes after a `WIDE_INDEX`.
-                *b = unsafe { self.bytes[at + 1 + i].assume_init() };
+                *b = unsafe { chunk[at + 1 + i].assume_init() };
             }
             (u32::from_le_bytes(wide) as usize, 5)
         };
         let table = self.types[ix];
-        let value = &self.bytes[at + head..at + head + table.size];
+        let value = &chunk[at + head..at + head + table.size];
         let mut data = MaybeUninit::<Inline>::uninit();
         // SAFETY: `value` is `size` bytes, at most the buffer's size; the copy
         // moves the value (or box pointer) written by `push_clone` into a
         // buffer laid out as `Payload::new` lays it out.
         unsafe { ptr::copy_nonoverlapping(value.as_ptr(), data.as_mut_ptr().cast(), table.size) };
-        self.read = at + head + table.size;
+        self.read.1 = at + head + table.size;
         Some(Payload { table, data, _not_send: PhantomData })
     }
 }
@@ -385,7 +423,7 @@ mod tests {
         let mut small = PayloadLog::default();
         small.push_clone(&Payload::new(1u64));
         small.push_clone(&Payload::new(2u64));
-        assert_eq!(small.bytes.len(), 2 * 9);
+        assert_eq!(small.byte_len(), 2 * 9);
         let p = small.pop_front().unwrap();
         assert!(p.is::<u64>());
         assert_eq!(p.downcast::<u64>().unwrap(), 1);
@@ -433,5 +471,35 @@ mod tests {
         expected.extend(["K(0)".to_string(), "K(1)".to_string()]);
         assert!(log.types.len() > 255);
         assert_eq!(rendered(&mut log), expected);
+    }
+
+    #[test]
+    fn a_log_spans_many_chunks() {
+        let drops = Rc::new(Cell::new(0));
+        let counted = Payload::new(Counted(drops.clone()));
+        let mut log = PayloadLog::default();
+        let mut expected = Vec::new();
+        for n in 0..100_000u64 {
+            match n % 3 {
+                0 => log.push_clone(&Payload::new(n)),
+                1 => log.push_clone(&Payload::new([n; 5])),
+                _ => log.push_clone(&counted),
+            }
+            expected.push(n % 3);
+        }
+        assert!(!log.full.is_empty(), "more than one chunk");
+        assert!(log.full.iter().all(|c| c.len() <= MAX_CHUNK));
+        for (n, kind) in expected.iter().enumerate().take(50_000) {
+            let p = log.pop_front().unwrap();
+            match kind {
+                0 => assert_eq!(p.downcast::<u64>().unwrap(), n as u64),
+                1 => assert_eq!(p.downcast::<[u64; 5]>().unwrap(), [n as u64; 5]),
+                _ => assert!(p.is::<Counted>()),
+            }
+        }
+        let taken = drops.get();
+        assert_eq!(taken, 50_000 / 3);
+        drop(log);
+        assert_eq!(drops.get(), 100_000 / 3);
     }
 }
