@@ -142,9 +142,10 @@ impl Recording {
         }
     }
 
-    /// Records an event whose text is written later, when the trace is unpacked
+    /// Records a send whose text is written later, when the trace is unpacked
     /// (see [`PackedTrace::unpack`]; the hash does not cover the text). Returns
-    /// whether the text will be asked for: true in full mode.
+    /// whether the text will be asked for: in full mode, for a send (any other
+    /// event is recorded with an empty text).
     #[inline(always)]
     pub fn push_deferred(&mut self, time_ns: u64, node: NodeIx, make: impl FnOnce(Text) -> Event) -> bool {
         if !self.is_on() {
@@ -153,11 +154,11 @@ impl Recording {
         let record = Record { time_ns, node, event: make(Text::default()) };
         self.counts.records += 1;
         self.hasher.record(&record, "");
-        let full = self.mode == RecordMode::Full;
-        if full {
-            self.packed.push(record, true);
+        let deferred = self.mode == RecordMode::Full && matches!(record.event, Event::Send { .. });
+        if self.mode == RecordMode::Full {
+            self.packed.push(record, deferred);
         }
-        full
+        deferred
     }
 
     /// The records kept so far (empty unless the mode is full), unpacked; deferred
@@ -206,9 +207,10 @@ impl PackedTrace {
         self.counts
     }
 
-    /// Unpacks the records into a [`Trace`]. `fill` is called once for each record
-    /// pushed with [`Recording::push_deferred`], in order, with its 0-based
-    /// ordinal among those records, and writes its text (cut like every text).
+    /// Unpacks the records into a [`Trace`]. `fill` is called once for each send
+    /// whose text was deferred (each [`Recording::push_deferred`] that returned
+    /// true), in order, with its 0-based ordinal among them, and writes its text
+    /// (cut like every text).
     pub fn unpack(self, mut fill: impl FnMut(usize, &mut String)) -> Trace {
         let PackedTrace { header, mode, packed, mut text, hash, counts } = self;
         let mut ordinal = 0;
