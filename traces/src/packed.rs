@@ -268,9 +268,10 @@ impl Packed {
         self.words.len()
     }
 
-    /// Unpacks every record in order, calling `deferred` for each record whose
-    /// text was deferred; it returns the text to put in the record.
-    pub(crate) fn unpack(&self, mut deferred: impl FnMut() -> Text) -> Vec<Record> {
+    /// Unpacks every record in order, calling `text` for each record that has a
+    /// text, in order: with `Some` of the text pushed, or `None` for a deferred
+    /// one; it returns the text to put in the record.
+    pub(crate) fn unpack(&self, mut text: impl FnMut(Option<Text>) -> Text) -> Vec<Record> {
         // Every form takes at least one word.
         let mut out = Vec::with_capacity(self.words.len());
         let (mut time, mut last_msg) = (0u64, 0u64);
@@ -285,7 +286,7 @@ impl Packed {
                 let field = (a >> TINY_FIELD_SHIFT) & TINY_FIELD_MASK;
                 let event = if code == TINY_SEND {
                     last_msg = last_msg.wrapping_add(1);
-                    Event::Send { msg: last_msg, to: other, port: Port(field as u32), text: deferred() }
+                    Event::Send { msg: last_msg, to: other, port: Port(field as u32), text: text(None) }
                 } else {
                     Event::Deliver { msg: last_msg.wrapping_sub(field), from: other }
                 };
@@ -298,13 +299,13 @@ impl Packed {
                     8 => {
                         last_msg = last_msg.wrapping_add(1);
                         let to = from_node1(b & MAX_NODE1);
-                        Event::Send { msg: last_msg, to, port: Port((b >> 16) as u32), text: deferred() }
+                        Event::Send { msg: last_msg, to, port: Port((b >> 16) as u32), text: text(None) }
                     }
                     9 => Event::Deliver { msg: b & MAX_MSG, from: from_node1(b >> MSG_BITS) },
                     10 => Event::Drop { msg: b & MAX_MSG, reason: reason((b >> MSG_BITS) & 0xff) },
                     12 => {
-                        let text = Text { start: (b >> 3) as u32, len: (b >> 35) as u32 };
-                        Event::Log { level: level(b & 7), text }
+                        let pushed = Text { start: (b >> 3) as u32, len: (b >> 35) as u32 };
+                        Event::Log { level: level(b & 7), text: text(Some(pushed)) }
                     }
                     _ => simple(code, b),
                 };
@@ -316,14 +317,14 @@ impl Packed {
                 let (x, y) = (next(), next());
                 let event = match code {
                     8 => {
-                        let text = word_text(next());
+                        let pushed = word_text(next());
                         last_msg = x;
-                        let text = if a & DEFERRED != 0 { deferred() } else { text };
+                        let text = text((a & DEFERRED == 0).then_some(pushed));
                         Event::Send { msg: x, to: y as NodeIx, port: Port((y >> 32) as u32), text }
                     }
                     9 => Event::Deliver { msg: x, from: y as NodeIx },
                     10 => Event::Drop { msg: x, reason: reason(y) },
-                    12 => Event::Log { level: level(x), text: word_text(y) },
+                    12 => Event::Log { level: level(x), text: text(Some(word_text(y))) },
                     _ => simple(code, x),
                 };
                 (node, event)
@@ -368,9 +369,11 @@ mod tests {
             packed.push(r, deferred);
         }
         let mut filled = 0;
-        let back = packed.unpack(|| {
-            filled += 1;
-            Text { start: 1000 + filled, len: filled }
+        let back = packed.unpack(|pushed| {
+            pushed.unwrap_or_else(|| {
+                filled += 1;
+                Text { start: 1000 + filled, len: filled }
+            })
         });
         let mut filled = 0;
         let expected: Vec<Record> = records

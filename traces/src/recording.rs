@@ -164,7 +164,7 @@ impl Recording {
     /// The records kept so far (empty unless the mode is full), unpacked; deferred
     /// texts are empty.
     pub fn records(&self) -> Vec<Record> {
-        self.packed.unpack(Text::default)
+        self.packed.unpack(Option::unwrap_or_default)
     }
 
     /// Finishes the recording under the given header; deferred texts are left
@@ -211,16 +211,34 @@ impl PackedTrace {
     /// whose text was deferred (each [`Recording::push_deferred`] that returned
     /// true), in order, with its 0-based ordinal among them, and writes its text
     /// (cut like every text).
+    ///
+    /// The trace's text arena is laid out anew in record order, as the JSON-lines
+    /// reader lays it out, so that a trace equals what it reads back as.
     pub fn unpack(self, mut fill: impl FnMut(usize, &mut String)) -> Trace {
-        let PackedTrace { header, mode, packed, mut text, hash, counts } = self;
+        let PackedTrace { header, mode, packed, text: pushed, hash, counts } = self;
+        let mut text = String::with_capacity(pushed.len());
         let mut ordinal = 0;
-        let records = packed.unpack(|| {
-            let t = append_limited(&mut text, |s| fill(ordinal, s));
-            ordinal += 1;
-            t
+        let records = packed.unpack(|stored| match stored {
+            Some(t) => {
+                let start = u32::try_from(text.len()).expect("trace text arena exceeds 4 GiB");
+                let copied = range(&pushed, t);
+                text.push_str(copied);
+                Text { start, len: copied.len() as u32 }
+            }
+            None => {
+                let t = append_limited(&mut text, |s| fill(ordinal, s));
+                ordinal += 1;
+                t
+            }
         });
         Trace { header, mode, records, text, hash, counts }
     }
+}
+
+/// The text of `arena` that `text` points to (empty when it points outside).
+fn range(arena: &str, text: Text) -> &str {
+    let start = text.start as usize;
+    arena.get(start..start + text.len as usize).unwrap_or("")
 }
 
 /// Appends what `write` writes, cut to [`TEXT_LIMIT`] bytes, and returns its range.
@@ -260,8 +278,7 @@ impl Trace {
 
     /// The text a record points to.
     pub fn text(&self, text: Text) -> &str {
-        let start = text.start as usize;
-        self.text.get(start..start + text.len as usize).unwrap_or("")
+        range(&self.text, text)
     }
 
     /// Fills in the text of send record `index` (a record made with

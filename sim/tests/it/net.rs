@@ -432,3 +432,24 @@ fn a_full_trace_shows_every_sent_message_rendered_in_its_send_record() {
     microsim_traces::write_jsonl(trace, &mut jsonl).unwrap();
     assert_eq!(&microsim_traces::read_jsonl(&jsonl[..]).unwrap(), trace, "the trace reads back as written");
 }
+
+#[test]
+fn a_full_trace_with_logs_between_sends_reads_back_equal() {
+    let outcome = crate::solo(full().latency(Latency::Fixed(ms(1))), || async {
+        let socket = Socket::<String>::bind("p").unwrap();
+        for n in 0..3 {
+            socket.send_to(socket.local_addr(), format!("message {n}"));
+            tracing::info!(n, "sent");
+            let (_, got) = socket.recv().await;
+            tracing::info!(%got, "received");
+        }
+    });
+    assert!(outcome.is_ok(), "{outcome}");
+    let trace = outcome.trace();
+    let texts: Vec<&str> = trace.records().iter().filter_map(|r| r.event.text()).map(|t| trace.text(t)).collect();
+    assert_eq!(texts.len(), 9);
+    assert_eq!(texts[..3], ["\"message 0\"", "sent n=0", "received got=message 0"]);
+    let mut jsonl = Vec::new();
+    microsim_traces::write_jsonl(trace, &mut jsonl).unwrap();
+    assert_eq!(&microsim_traces::read_jsonl(&jsonl[..]).unwrap(), trace, "the trace reads back as written");
+}
