@@ -196,11 +196,7 @@ impl State {
         self.stats.sent += 1;
         let now = self.now;
         if self.rec.is_on() {
-            // The message is rendered only if the trace is read (see `Outcome::trace`).
-            let make = |text| Event::Send { msg, to: to.node, port: to.port, text };
-            if let Some(index) = self.rec.push_deferred(now, from.node, make) {
-                self.unrendered.push((index, payload.clone()));
-            }
+            self.record_send(msg, from.node, to, &payload);
         }
         if self.nodes.list[to.node as usize].status == crate::node::Status::Ghost {
             self.rec.push(now, from.node, Event::Drop { msg, reason: DropReason::UnknownNode });
@@ -211,6 +207,23 @@ impl State {
         let flight = self.net.flights.insert(0, Envelope { msg, from, to, payload });
         self.events.schedule_delivery(at, flight.index);
         None
+    }
+
+    /// Records the send of `msg` (recording is on). Out of line, so that the
+    /// recording code does not weigh on the untraced path it is inlined into.
+    #[inline(never)]
+    fn record_send(&mut self, msg: u64, from: NodeIx, to: Addr, payload: &Payload) {
+        // The message is rendered only if the trace is read (see `Outcome::trace`).
+        let make = |text| Event::Send { msg, to: to.node, port: to.port, text };
+        if self.rec.push_deferred(self.now, from, make) {
+            self.unrendered.push_clone(payload);
+        }
+    }
+
+    /// Records the delivery of `msg` (recording is on); out of line, as `record_send`.
+    #[inline(never)]
+    fn record_delivery(&mut self, msg: u64, from: NodeIx, to: NodeIx) {
+        self.rec.push(self.now, to, Event::Deliver { msg, from });
     }
 
     /// Delivers in-flight message `flight` now, or drops it (returned to the caller).
@@ -240,7 +253,9 @@ impl State {
                             crate::task::wake_in(&mut self.tasks, &mut self.ready, w);
                         }
                         self.stats.delivered += 1;
-                        self.rec.push(now, env.to.node, Event::Deliver { msg: env.msg, from: env.from.node });
+                        if self.rec.is_on() {
+                            self.record_delivery(env.msg, env.from.node, env.to.node);
+                        }
                         return None;
                     }
                 }

@@ -1,8 +1,8 @@
 //! What a run returns: the verdict, the failure if any, statistics and the trace.
 
-use crate::payload::Payload;
+use crate::payload::PayloadLog;
 use crate::time::Instant;
-use microsim_traces::{Trace, TraceHash};
+use microsim_traces::{PackedTrace, Trace, TraceHash};
 use std::cell::{OnceCell, RefCell};
 use std::fmt::{self, Write};
 use std::time::Duration;
@@ -104,31 +104,39 @@ pub struct Stats {
     pub max_live_tasks: u64,
 }
 
-/// Sent messages whose rendering is still to be written into their send record.
-pub(crate) type Unrendered = Vec<(u32, Payload)>;
+/// Sent messages whose rendering is still to be written into their send record,
+/// in the order of the sends.
+pub(crate) type Unrendered = PayloadLog;
 
-/// The trace of a run, with the texts of sent messages rendered on first use.
+/// The trace of a run, unpacked (with the texts of sent messages rendered) on
+/// first use.
 pub(crate) struct LazyTrace {
     trace: OnceCell<Trace>,
-    raw: RefCell<Option<(Trace, Unrendered)>>,
+    raw: RefCell<Option<(PackedTrace, Unrendered)>>,
     hash: Option<TraceHash>,
 }
 
 impl LazyTrace {
-    pub(crate) fn new(trace: Trace, unrendered: Unrendered) -> LazyTrace {
+    pub(crate) fn new(packed: PackedTrace, unrendered: Unrendered) -> LazyTrace {
+        let hash = packed.hash();
+        LazyTrace { trace: OnceCell::new(), raw: RefCell::new(Some((packed, unrendered))), hash }
+    }
+
+    /// A trace that is already unpacked.
+    fn ready(trace: Trace) -> LazyTrace {
         let hash = trace.hash();
-        LazyTrace { trace: OnceCell::new(), raw: RefCell::new(Some((trace, unrendered))), hash }
+        LazyTrace { trace: OnceCell::from(trace), raw: RefCell::new(None), hash }
     }
 
     fn get(&self) -> &Trace {
         self.trace.get_or_init(|| {
-            let (mut trace, unrendered) = self.raw.borrow_mut().take().expect("rendered once");
-            for (index, payload) in unrendered {
-                trace.fill_text(index, |s| {
+            let (packed, mut unrendered) = self.raw.borrow_mut().take().expect("unpacked once");
+            // Deferred texts are asked for in send order, as the log keeps them.
+            packed.unpack(|_, s| {
+                if let Some(payload) = unrendered.pop_front() {
                     let _ = write!(s, "{payload:?}");
-                });
-            }
-            trace
+                }
+            })
         })
     }
 }
@@ -137,6 +145,11 @@ impl LazyTrace {
 ///
 /// It is not `Send`: until the trace is read, it holds clones of the messages
 /// sent (whose types need not be `Send`), to render them only if asked.
+///
+/// ```compile_fail
+/// fn send<T: Send>(_: T) {}
+/// send(microsim::Sim::builder().build().run());
+/// ```
 pub struct Outcome {
     /// The seed.
     pub seed: u64,
@@ -163,7 +176,7 @@ impl Clone for Outcome {
             steps: self.steps,
             stats: self.stats,
             fault_points: self.fault_points.clone(),
-            trace: LazyTrace::new(trace, Vec::new()),
+            trace: LazyTrace::ready(trace),
         }
     }
 }

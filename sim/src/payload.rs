@@ -5,9 +5,14 @@
 //! enum of small fields or an `Rc` costs no allocation; larger values are boxed.
 //! The payload remembers the type's identity, how to drop, clone and render it,
 //! in a `'static` table made once per type at compile time.
+//!
+//! A [`PayloadLog`] keeps clones of payloads back to back in one byte buffer,
+//! each as a one-byte type index and the value's own bytes: the sent messages
+//! that a full trace renders only if it is read.
 
 use std::any::TypeId;
 use std::fmt;
+use std::marker::PhantomData;
 use std::mem::{self, MaybeUninit};
 use std::ptr;
 
@@ -23,8 +28,15 @@ struct VTable {
     type_id: fn() -> TypeId,
     type_name: fn() -> &'static str,
     inline: bool,
+    /// The bytes of the buffer that hold the value: its size, or a box pointer's.
+    size: usize,
+    /// Whether dropping the payload does anything (it frees a box, or `T` has drop glue).
+    needs_drop: bool,
     drop: unsafe fn(*mut u8),
     clone: unsafe fn(*const u8) -> Payload,
+    /// Writes a clone of the value as a buffer's first `size` bytes would hold
+    /// it, at a destination that need not be aligned.
+    clone_to: unsafe fn(*const u8, *mut u8),
     render: unsafe fn(*const u8, &mut fmt::Formatter<'_>) -> fmt::Result,
 }
 
@@ -38,8 +50,11 @@ impl<T: Message> VTableOf<T> {
         type_id: TypeId::of::<T>,
         type_name: std::any::type_name::<T>,
         inline: Self::INLINE,
+        size: if Self::INLINE { mem::size_of::<T>() } else { mem::size_of::<*mut T>() },
+        needs_drop: !Self::INLINE || mem::needs_drop::<T>(),
         drop: Self::drop,
         clone: Self::clone,
+        clone_to: Self::clone_to,
         render: Self::render,
     };
 
@@ -70,6 +85,18 @@ impl<T: Message> VTableOf<T> {
         Payload::new(unsafe { (*Self::value(data)).clone() })
     }
 
+    unsafe fn clone_to(data: *const u8, dst: *mut u8) {
+        // SAFETY: the buffer holds a live `T`.
+        let value = unsafe { (*Self::value(data)).clone() };
+        if Self::INLINE {
+            // SAFETY: the caller gives `size_of::<T>()` writable bytes at `dst`.
+            unsafe { dst.cast::<T>().write_unaligned(value) }
+        } else {
+            // SAFETY: the caller gives a pointer's size of writable bytes at `dst`.
+            unsafe { dst.cast::<*mut T>().write_unaligned(Box::into_raw(Box::new(value))) }
+        }
+    }
+
     unsafe fn render(data: *const u8, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // SAFETY: the buffer holds a live `T`.
         fmt::Debug::fmt(unsafe { &*Self::value(data) }, f)
@@ -88,9 +115,17 @@ impl PayloadType {
 }
 
 /// A message of any [`Message`] type, inline when it is small.
+///
+/// It is neither `Send` nor `Sync`, as the message types need not be:
+///
+/// ```compile_fail
+/// fn send<T: Send>(_: T) {}
+/// send(microsim::Payload::new(std::rc::Rc::new(1)));
+/// ```
 pub struct Payload {
     table: &'static VTable,
     data: MaybeUninit<Inline>,
+    _not_send: PhantomData<*const ()>,
 }
 
 impl Payload {
@@ -106,7 +141,7 @@ impl Payload {
             // SAFETY: the buffer has room for one pointer.
             unsafe { data.as_mut_ptr().cast::<*mut T>().write(boxed) }
         }
-        Payload { table: VTableOf::<T>::TABLE, data }
+        Payload { table: VTableOf::<T>::TABLE, data, _not_send: PhantomData }
     }
 
     /// Whether the value is a `T`.
@@ -171,6 +206,139 @@ impl fmt::Debug for Payload {
     }
 }
 
+/// Clones of payloads, kept back to back to be taken out in order.
+///
+/// Each entry is a type index (one byte; or 255 and a 4-byte index, past 255
+/// types) and the first `size` bytes of a payload buffer (the value, or its box
+/// pointer): 9 bytes for a `u64` where a `Payload` takes 24. Entries are kept in
+/// chunks that never move (growing touches only new memory; no entry straddles
+/// two chunks).
+#[derive(Default)]
+pub(crate) struct PayloadLog {
+    /// The chunks before the last.
+    full: Vec<Vec<MaybeUninit<u8>>>,
+    /// The chunk entries are added to.
+    last: Vec<MaybeUninit<u8>>,
+    /// Where the next entry to take out starts: a chunk (an index into `full`,
+    /// or `full.len()` for `last`) and a byte in it.
+    read: (usize, usize),
+    /// The types of the entries, by index.
+    types: Vec<&'static VTable>,
+    /// Whether any entry's type needs dropping.
+    needs_drop: bool,
+    _not_send: PhantomData<*const ()>,
+}
+
+/// The type index that says a 4-byte index follows.
+const WIDE_INDEX: u8 = u8::MAX;
+/// The bytes of the first chunk, and of the largest.
+const FIRST_CHUNK: usize = 2 << 10;
+const MAX_CHUNK: usize = 256 << 10;
+
+impl PayloadLog {
+    /// Appends a clone of `payload`.
+    #[inline]
+    pub(crate) fn push_clone(&mut self, payload: &Payload) {
+        let table = payload.table;
+        let ix = match self.types.iter().position(|&t| ptr::eq(t, table)) {
+            Some(ix) => ix,
+            None => self.add_type(table),
+        };
+        let head = if ix < usize::from(WIDE_INDEX) { 1 } else { 5 };
+        let need = head + table.size;
+        if self.last.capacity() - self.last.len() < need {
+            self.next_chunk(need);
+        }
+        let len = self.last.len();
+        // SAFETY: the chunk has room for `need` more bytes after `len` (checked above).
+        let dst = unsafe { self.last.as_mut_ptr().add(len) }.cast::<u8>();
+        // SAFETY: the `head` bytes at `dst` are in the allocation (see above).
+        unsafe {
+            if head == 1 {
+                dst.write(ix as u8);
+            } else {
+                dst.write(WIDE_INDEX);
+                dst.add(1).cast::<[u8; 4]>().write_unaligned((ix as u32).to_le_bytes());
+            }
+        }
+        // SAFETY: `data` holds a live value of the table's type; the `size`
+        // bytes after the index are in the allocation and are not aliased.
+        unsafe { (table.clone_to)(payload.data.as_ptr().cast(), dst.add(head)) };
+        // SAFETY: the new length is within the capacity, and bytes of type
+        // `MaybeUninit<u8>` need no initialisation (these were all written).
+        unsafe { self.last.set_len(len + need) };
+    }
+
+    #[cold]
+    fn add_type(&mut self, table: &'static VTable) -> usize {
+        assert!(self.types.len() < u32::MAX as usize, "more than 2^32 message types");
+        self.types.push(table);
+        self.needs_drop |= table.needs_drop;
+        self.types.len() - 1
+    }
+
+    /// Starts a chunk with room for at least `need` bytes.
+    #[cold]
+    #[inline(never)]
+    fn next_chunk(&mut self, need: usize) {
+        let capacity = (2 * self.last.capacity()).clamp(FIRST_CHUNK, MAX_CHUNK).max(need);
+        let full = mem::replace(&mut self.last, Vec::with_capacity(capacity));
+        if !full.is_empty() {
+            self.full.push(full);
+        }
+    }
+
+    /// The bytes the entries take.
+    #[cfg(test)]
+    fn byte_len(&self) -> usize {
+        self.full.iter().map(Vec::len).sum::<usize>() + self.last.len()
+    }
+
+    /// Takes out the oldest entry not yet taken.
+    pub(crate) fn pop_front(&mut self) -> Option<Payload> {
+        let (chunk, at) = loop {
+            let (chunk, at) = self.read;
+            let bytes = if chunk < self.full.len() { &self.full[chunk] } else { &self.last };
+            if at < bytes.len() {
+                break (bytes, at);
+            }
+            if chunk >= self.full.len() {
+                return None;
+            }
+            self.read = (chunk + 1, 0);
+        };
+        // SAFETY: every index byte was written by `push_clone`.
+        let tag = unsafe { chunk[at].assume_init() };
+        let (ix, head) = if tag != WIDE_INDEX {
+            (usize::from(tag), 1)
+        } else {
+            let mut wide = [0u8; 4];
+            for (i, b) in wide.iter_mut().enumerate() {
+                // SAFETY: `push_clone` wrote 4 index bytes after a `WIDE_INDEX`.
+                *b = unsafe { chunk[at + 1 + i].assume_init() };
+            }
+            (u32::from_le_bytes(wide) as usize, 5)
+        };
+        let table = self.types[ix];
+        let value = &chunk[at + head..at + head + table.size];
+        let mut data = MaybeUninit::<Inline>::uninit();
+        // SAFETY: `value` is `size` bytes, at most the buffer's size; the copy
+        // moves the value (or box pointer) written by `push_clone` into a
+        // buffer laid out as `Payload::new` lays it out.
+        unsafe { ptr::copy_nonoverlapping(value.as_ptr(), data.as_mut_ptr().cast(), table.size) };
+        self.read.1 = at + head + table.size;
+        Some(Payload { table, data, _not_send: PhantomData })
+    }
+}
+
+impl Drop for PayloadLog {
+    fn drop(&mut self) {
+        if self.needs_drop {
+            while self.pop_front().is_some() {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,5 +394,112 @@ mod tests {
         assert_eq!(drops.get(), 2);
         drop(v);
         assert_eq!(drops.get(), 3);
+    }
+
+    /// Every payload of `log`, taken out and rendered.
+    fn rendered(log: &mut PayloadLog) -> Vec<String> {
+        std::iter::from_fn(|| log.pop_front()).map(|p| format!("{p:?}")).collect()
+    }
+
+    #[test]
+    fn a_log_gives_back_clones_in_order() {
+        let mut log = PayloadLog::default();
+        let originals = [
+            Payload::new(7u64),
+            Payload::new(()),
+            Payload::new(String::from("boxed")),
+            Payload::new((1u8, 2u16)),
+            Payload::new([9u64; 8]),
+            Payload::new(8u64),
+            Payload::new(Some('x')),
+        ];
+        for p in &originals {
+            log.push_clone(p);
+        }
+        let shown: Vec<String> = originals.iter().map(|p| format!("{p:?}")).collect();
+        assert_eq!(rendered(&mut log), shown);
+        assert!(log.pop_front().is_none());
+        // A `u64` takes its index byte and its 8 bytes.
+        let mut small = PayloadLog::default();
+        small.push_clone(&Payload::new(1u64));
+        small.push_clone(&Payload::new(2u64));
+        assert_eq!(small.byte_len(), 2 * 9);
+        let p = small.pop_front().unwrap();
+        assert!(p.is::<u64>());
+        assert_eq!(p.downcast::<u64>().unwrap(), 1);
+    }
+
+    #[test]
+    fn a_log_drops_every_clone_once_whether_taken_out_or_not() {
+        let drops = Rc::new(Cell::new(0));
+        let small = Payload::new(Counted(drops.clone()));
+        let big = Payload::new((Counted(drops.clone()), [0u64; 4]));
+        let mut log = PayloadLog::default();
+        for _ in 0..3 {
+            log.push_clone(&small);
+            log.push_clone(&big);
+            log.push_clone(&Payload::new(5u32));
+        }
+        assert_eq!(drops.get(), 0);
+        drop(log.pop_front());
+        drop(log.pop_front());
+        assert_eq!(drops.get(), 2);
+        drop(log);
+        assert_eq!(drops.get(), 6);
+        drop((small, big));
+        assert_eq!(drops.get(), 8);
+    }
+
+    #[test]
+    fn a_log_of_hundreds_of_types_keeps_them_apart() {
+        #[derive(Clone, Debug)]
+        #[allow(dead_code, reason = "the field is read through Debug")]
+        struct K<const A: usize, const B: usize>(usize);
+        let mut log = PayloadLog::default();
+        let mut expected = Vec::new();
+        macro_rules! push_all {
+            ($($a:literal)*; $b:tt) => { $( push_all!(@row $a; $b); )* };
+            (@row $a:literal; [$($b:literal)*]) => { $(
+                log.push_clone(&Payload::new(K::<$a, $b>($a * 17 + $b)));
+                expected.push(format!("K({})", $a * 17 + $b));
+            )* };
+        }
+        // 17 x 17 = 289 types: past 255 the log writes wide type indices.
+        push_all!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; [0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16]);
+        log.push_clone(&Payload::new(K::<16, 16>(0)));
+        log.push_clone(&Payload::new(K::<0, 0>(1)));
+        expected.extend(["K(0)".to_string(), "K(1)".to_string()]);
+        assert!(log.types.len() > 255);
+        assert_eq!(rendered(&mut log), expected);
+    }
+
+    #[test]
+    fn a_log_spans_many_chunks() {
+        let drops = Rc::new(Cell::new(0));
+        let counted = Payload::new(Counted(drops.clone()));
+        let mut log = PayloadLog::default();
+        let mut expected = Vec::new();
+        for n in 0..100_000u64 {
+            match n % 3 {
+                0 => log.push_clone(&Payload::new(n)),
+                1 => log.push_clone(&Payload::new([n; 5])),
+                _ => log.push_clone(&counted),
+            }
+            expected.push(n % 3);
+        }
+        assert!(!log.full.is_empty(), "more than one chunk");
+        assert!(log.full.iter().all(|c| c.len() <= MAX_CHUNK));
+        for (n, kind) in expected.iter().enumerate().take(50_000) {
+            let p = log.pop_front().unwrap();
+            match kind {
+                0 => assert_eq!(p.downcast::<u64>().unwrap(), n as u64),
+                1 => assert_eq!(p.downcast::<[u64; 5]>().unwrap(), [n as u64; 5]),
+                _ => assert!(p.is::<Counted>()),
+            }
+        }
+        let taken = drops.get();
+        assert_eq!(taken, 50_000 / 3);
+        drop(log);
+        assert_eq!(drops.get(), 100_000 / 3);
     }
 }

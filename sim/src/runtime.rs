@@ -135,7 +135,7 @@ impl Inner {
             steps: 0,
             calls: 0,
             max_time_ns: config.limits.max_time_ns(),
-            unrendered: Vec::new(),
+            unrendered: Default::default(),
             points: crate::faultpoint::PointState::new(
                 config.fault_points.clone(),
                 rng::stream(seed, Stream::FaultPoints),

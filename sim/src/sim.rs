@@ -255,7 +255,7 @@ impl Sim {
             failure: st.failure.clone(),
             elapsed: Duration::from_nanos(st.now),
             steps: st.steps,
-            trace: LazyTrace::new(recording.finish(header), std::mem::take(&mut st.unrendered)),
+            trace: LazyTrace::new(recording.finish_packed(header), std::mem::take(&mut st.unrendered)),
             stats: st.stats,
             fault_points: st.points.counts(),
         }

@@ -51,6 +51,7 @@ impl TraceHasher {
         self.state = (self.state.rotate_left(23) ^ word).wrapping_mul(K);
     }
 
+    #[inline(never)]
     fn bytes(&mut self, bytes: &[u8]) {
         self.mix(bytes.len() as u64);
         let mut chunks = bytes.chunks_exact(8);
@@ -66,7 +67,10 @@ impl TraceHasher {
     }
 
     /// Feeds one record; `text` is the record's text (empty when it has none).
-    #[inline]
+    ///
+    /// Always inlined: the recorder calls it with an event it has just built,
+    /// so the kind is known and the match folds away.
+    #[inline(always)]
     pub fn record(&mut self, record: &Record, text: &str) {
         self.mix(record.time_ns);
         self.mix(u64::from(record.node));

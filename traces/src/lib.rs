@@ -20,6 +20,7 @@
 mod error;
 mod hash;
 mod jsonl;
+mod packed;
 mod record;
 mod recording;
 
@@ -27,4 +28,4 @@ pub use error::TraceError;
 pub use hash::{TraceHash, TraceHasher};
 pub use jsonl::{read_jsonl, write_jsonl, FORMAT_VERSION};
 pub use record::{DropReason, Event, Level, NodeIx, Port, Record, Text, NO_NODE};
-pub use recording::{Counts, Header, RecordMode, Recording, Trace};
+pub use recording::{Counts, Header, PackedTrace, RecordMode, Recording, Trace};

@@ -1,9 +1,13 @@
-//! Recording a run as it happens ([`Recording`]) and the finished [`Trace`].
+//! Recording a run as it happens ([`Recording`]), the finished recording
+//! ([`PackedTrace`]) and the readable [`Trace`].
 //!
 //! The recorder is on the simulator's hot path: pushing a record is a hash update
-//! and (in full mode) a `Vec` push; texts are written straight into the arena.
+//! and (in full mode) one or two words in the packed store (see `packed.rs`); texts
+//! are written straight into the arena. Records are unpacked into [`Record`]s
+//! only when the trace is read.
 
 use crate::hash::{TraceHash, TraceHasher};
+use crate::packed::Packed;
 use crate::record::{Event, NodeIx, Port, Record, Text, NO_NODE};
 use std::borrow::Cow;
 
@@ -69,7 +73,7 @@ pub struct Counts {
 pub struct Recording {
     mode: RecordMode,
     hasher: TraceHasher,
-    records: Vec<Record>,
+    packed: Packed,
     text: String,
     counts: Counts,
 }
@@ -80,7 +84,7 @@ impl Recording {
         Recording {
             mode,
             hasher: TraceHasher::default(),
-            records: Vec::new(),
+            packed: Packed::default(),
             text: String::new(),
             counts: Counts::default(),
         }
@@ -99,13 +103,18 @@ impl Recording {
     }
 
     /// Records an event that carries no text.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, time_ns: u64, node: NodeIx, event: Event) {
         if !self.is_on() {
             return;
         }
         debug_assert!(event.text().is_none(), "use push_text for {}", event.kind());
-        self.keep(Record { time_ns, node, event }, 0);
+        let record = Record { time_ns, node, event };
+        self.counts.records += 1;
+        self.hasher.record(&record, "");
+        if self.mode == RecordMode::Full {
+            self.packed.push(record, false);
+        }
     }
 
     /// Records an event with a text: `write` appends the text, `make` builds the
@@ -123,45 +132,113 @@ impl Recording {
         }
         let start = self.text.len();
         let text = append_limited(&mut self.text, write);
-        let event = make(text);
-        self.keep(Record { time_ns, node, event }, start);
-    }
-
-    /// Records an event whose text is filled in later with [`Trace::fill_text`]
-    /// (the hash does not cover it). Returns the record's index in full mode.
-    #[inline]
-    pub fn push_deferred(&mut self, time_ns: u64, node: NodeIx, make: impl FnOnce(Text) -> Event) -> Option<u32> {
-        if !self.is_on() {
-            return None;
-        }
-        let index = self.records.len();
-        let full = self.mode == RecordMode::Full;
-        self.keep(Record { time_ns, node, event: make(Text::default()) }, self.text.len());
-        full.then(|| u32::try_from(index).expect("more than 2^32 records"))
-    }
-
-    fn keep(&mut self, record: Record, text_start: usize) {
+        let record = Record { time_ns, node, event: make(text) };
         self.counts.records += 1;
-        self.hasher.record(&record, &self.text[text_start..]);
+        self.hasher.record(&record, &self.text[start..]);
         match self.mode {
-            RecordMode::Full => self.records.push(record),
+            RecordMode::Full => self.packed.push(record, false),
             // Summary keeps nothing: the text was only needed for the hash.
-            _ => self.text.truncate(text_start),
+            _ => self.text.truncate(start),
         }
     }
 
-    /// The records kept so far (empty unless the mode is full).
-    pub fn records(&self) -> &[Record] {
-        &self.records
+    /// Records a send whose text is written later, when the trace is unpacked
+    /// (see [`PackedTrace::unpack`]; the hash does not cover the text). Returns
+    /// whether the text will be asked for: in full mode, for a send (any other
+    /// event is recorded with an empty text).
+    #[inline(always)]
+    pub fn push_deferred(&mut self, time_ns: u64, node: NodeIx, make: impl FnOnce(Text) -> Event) -> bool {
+        if !self.is_on() {
+            return false;
+        }
+        let record = Record { time_ns, node, event: make(Text::default()) };
+        self.counts.records += 1;
+        self.hasher.record(&record, "");
+        let deferred = self.mode == RecordMode::Full && matches!(record.event, Event::Send { .. });
+        if self.mode == RecordMode::Full {
+            self.packed.push(record, deferred);
+        }
+        deferred
     }
 
-    /// Finishes the recording under the given header.
+    /// The records kept so far (empty unless the mode is full), unpacked; deferred
+    /// texts are empty.
+    pub fn records(&self) -> Vec<Record> {
+        self.packed.unpack(Option::unwrap_or_default)
+    }
+
+    /// Finishes the recording under the given header; deferred texts are left
+    /// empty (see [`Recording::finish_packed`] to fill them in).
     pub fn finish(self, header: Header) -> Trace {
+        self.finish_packed(header).unpack(|_, _| {})
+    }
+
+    /// Finishes the recording under the given header, keeping the records packed
+    /// until [`PackedTrace::unpack`] is called. The hash and counts are known at
+    /// once.
+    pub fn finish_packed(self, header: Header) -> PackedTrace {
         let hash = self.is_on().then(|| {
             self.hasher.finish(header.nodes.iter().map(String::as_str), header.ports.iter().map(String::as_str))
         });
-        Trace { header, mode: self.mode, records: self.records, text: self.text, hash, counts: self.counts }
+        PackedTrace { header, mode: self.mode, packed: self.packed, text: self.text, hash, counts: self.counts }
     }
+}
+
+/// A finished recording whose records are still packed: its hash and counts are
+/// known; [`PackedTrace::unpack`] makes the readable [`Trace`].
+#[derive(Debug)]
+pub struct PackedTrace {
+    header: Header,
+    mode: RecordMode,
+    packed: Packed,
+    text: String,
+    hash: Option<TraceHash>,
+    counts: Counts,
+}
+
+impl PackedTrace {
+    /// The trace hash, `None` when recording was off.
+    pub fn hash(&self) -> Option<TraceHash> {
+        self.hash
+    }
+
+    /// What was recorded.
+    pub fn counts(&self) -> Counts {
+        self.counts
+    }
+
+    /// Unpacks the records into a [`Trace`]. `fill` is called once for each send
+    /// whose text was deferred (each [`Recording::push_deferred`] that returned
+    /// true), in order, with its 0-based ordinal among them, and writes its text
+    /// (cut like every text).
+    ///
+    /// The trace's text arena is laid out anew in record order, as the JSON-lines
+    /// reader lays it out, so that a trace equals what it reads back as.
+    pub fn unpack(self, mut fill: impl FnMut(usize, &mut String)) -> Trace {
+        let PackedTrace { header, mode, packed, text: pushed, hash, counts } = self;
+        let mut text = String::with_capacity(pushed.len());
+        let mut ordinal = 0;
+        let records = packed.unpack(|stored| match stored {
+            Some(t) => {
+                let start = u32::try_from(text.len()).expect("trace text arena exceeds 4 GiB");
+                let copied = range(&pushed, t);
+                text.push_str(copied);
+                Text { start, len: copied.len() as u32 }
+            }
+            None => {
+                let t = append_limited(&mut text, |s| fill(ordinal, s));
+                ordinal += 1;
+                t
+            }
+        });
+        Trace { header, mode, records, text, hash, counts }
+    }
+}
+
+/// The text of `arena` that `text` points to (empty when it points outside).
+fn range(arena: &str, text: Text) -> &str {
+    let start = text.start as usize;
+    arena.get(start..start + text.len as usize).unwrap_or("")
 }
 
 /// Appends what `write` writes, cut to [`TEXT_LIMIT`] bytes, and returns its range.
@@ -201,12 +278,12 @@ impl Trace {
 
     /// The text a record points to.
     pub fn text(&self, text: Text) -> &str {
-        let start = text.start as usize;
-        self.text.get(start..start + text.len as usize).unwrap_or("")
+        range(&self.text, text)
     }
 
-    /// Fills in the text of send record `index`, made with
-    /// [`Recording::push_deferred`]. Does nothing for any other record.
+    /// Fills in the text of send record `index` (a record made with
+    /// [`Recording::push_deferred`] and unpacked without its text). Does nothing
+    /// for any other record.
     pub fn fill_text(&mut self, index: u32, write: impl FnOnce(&mut String)) {
         let Some(record) = self.records.get(index as usize) else { return };
         let Event::Send { msg, to, port, .. } = record.event else { return };

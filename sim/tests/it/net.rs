@@ -6,6 +6,7 @@ use crate::{at, drops, forever, full, ms, now, receive, Seen};
 use microsim::net::Socket;
 use microsim::{control, time, Latency, LinkConfig, Message, Outcome, Sim, SimError};
 use microsim_traces::DropReason::{self, *};
+use microsim_traces::Event;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -380,4 +381,75 @@ fn a_message_to_a_dropped_socket_is_dropped_as_no_socket() {
     });
     assert!(outcome.is_ok(), "{outcome}");
     assert_eq!(drops(&outcome), dropped(ms(1), "client", NoSocket));
+}
+
+#[test]
+fn a_full_trace_shows_every_sent_message_rendered_in_its_send_record() {
+    let outcome = crate::solo(full().latency(Latency::Fixed(ms(1))), || async {
+        let socket = Socket::<u64>::bind("out").unwrap();
+        let _words = Socket::<String>::bind("words").unwrap();
+        let _big = Socket::<[u64; 4]>::bind("big").unwrap();
+        let me = socket.local_addr();
+        socket.send_to(me, 7u64);
+        Socket::<String>::bind_ephemeral().send_to(("client", "words"), String::from("hi \"there\""));
+        Socket::<[u64; 4]>::bind_ephemeral().send_to(("client", "big"), [1u64, 2, 3, 4]);
+        Socket::<String>::bind_ephemeral().send_to(("nowhere", "words"), "x".repeat(2000));
+        time::sleep(ms(2)).await;
+    });
+    assert!(outcome.is_ok(), "{outcome}");
+    let copy = outcome.clone();
+    let trace = outcome.trace();
+    let sends: Vec<_> = trace
+        .records()
+        .iter()
+        .filter_map(|r| match r.event {
+            Event::Send { msg, to, port, text } => {
+                Some((msg, trace.header.node_name(to).to_string(), port, trace.text(text).to_string()))
+            }
+            _ => None,
+        })
+        .collect();
+    let long = format!("{:?}", "x".repeat(2000));
+    let cut = format!("{}…", &long[..1024]);
+    let texts: Vec<&str> = sends.iter().map(|(_, _, _, t)| t.as_str()).collect();
+    assert_eq!(texts, ["7", "\"hi \\\"there\\\"\"", "[1, 2, 3, 4]", cut.as_str()]);
+    let numbers: Vec<u64> = sends.iter().map(|&(msg, ..)| msg).collect();
+    assert_eq!(numbers, [1, 2, 3, 4]);
+    let to: Vec<&str> = sends.iter().map(|(_, to, _, _)| to.as_str()).collect();
+    assert_eq!(to, ["client", "client", "client", "nowhere"]);
+    let delivered: Vec<(u64, &str)> = trace
+        .records()
+        .iter()
+        .filter_map(|r| match r.event {
+            Event::Deliver { msg, from } => Some((msg, trace.header.node_name(from))),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(delivered, [(1, "client"), (2, "client"), (3, "client")]);
+    assert_eq!(drops(&outcome), dropped(Duration::ZERO, "client", UnknownNode));
+    assert_eq!(copy.trace(), trace, "a cloned outcome has the same trace");
+    let mut jsonl = Vec::new();
+    microsim_traces::write_jsonl(trace, &mut jsonl).unwrap();
+    assert_eq!(&microsim_traces::read_jsonl(&jsonl[..]).unwrap(), trace, "the trace reads back as written");
+}
+
+#[test]
+fn a_full_trace_with_logs_between_sends_reads_back_equal() {
+    let outcome = crate::solo(full().latency(Latency::Fixed(ms(1))), || async {
+        let socket = Socket::<String>::bind("p").unwrap();
+        for n in 0..3 {
+            socket.send_to(socket.local_addr(), format!("message {n}"));
+            tracing::info!(n, "sent");
+            let (_, got) = socket.recv().await;
+            tracing::info!(%got, "received");
+        }
+    });
+    assert!(outcome.is_ok(), "{outcome}");
+    let trace = outcome.trace();
+    let texts: Vec<&str> = trace.records().iter().filter_map(|r| r.event.text()).map(|t| trace.text(t)).collect();
+    assert_eq!(texts.len(), 9);
+    assert_eq!(texts[..3], ["\"message 0\"", "sent n=0", "received got=message 0"]);
+    let mut jsonl = Vec::new();
+    microsim_traces::write_jsonl(trace, &mut jsonl).unwrap();
+    assert_eq!(&microsim_traces::read_jsonl(&jsonl[..]).unwrap(), trace, "the trace reads back as written");
 }

@@ -150,3 +150,48 @@ fn header_without_record_count_is_accepted() {
     assert_ne!(uncounted, written);
     assert_eq!(read(&uncounted).expect("the record count is optional"), trace);
 }
+
+#[test]
+fn deferred_send_texts_are_written_in_order_when_the_trace_is_unpacked() {
+    let record = |mode| {
+        let mut rec = Recording::new(mode);
+        let port = Port::named(PP);
+        let mut asked = Vec::new();
+        for msg in 1..=3 {
+            asked.push(rec.push_deferred(msg, CLIENT, |text| Event::Send { msg, to: SERVER, port, text }));
+            rec.push(msg, SERVER, Event::Deliver { msg, from: CLIENT });
+        }
+        // Only sends have a deferred text.
+        asked.push(rec.push_deferred(9, SERVER, |text| Event::Log { level: Level::Info, text }));
+        (rec, asked)
+    };
+    let (summary, asked) = record(RecordMode::Summary);
+    assert_eq!(asked, [false; 4]);
+    let summary = summary.finish(header());
+    let (off, asked) = record(RecordMode::Off);
+    assert_eq!(asked, [false; 4]);
+    assert_eq!(off.finish(header()).hash(), None);
+
+    let (full, asked) = record(RecordMode::Full);
+    assert_eq!(asked, [true, true, true, false]);
+    let packed = full.finish_packed(header());
+    assert_eq!((packed.hash(), packed.counts()), (summary.hash(), summary.counts()));
+    let mut ordinals = Vec::new();
+    let trace = packed.unpack(|i, s| {
+        ordinals.push(i);
+        s.push_str(&format!("Ping({i})"));
+    });
+    assert_eq!(ordinals, [0, 1, 2]);
+    let texts: Vec<(u64, &str)> = trace
+        .records()
+        .iter()
+        .filter_map(|r| match r.event {
+            Event::Send { msg, text, .. } => Some((msg, trace.text(text))),
+            Event::Log { text, .. } => Some((0, trace.text(text))),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(texts, [(1, "Ping(0)"), (2, "Ping(1)"), (3, "Ping(2)"), (0, "")]);
+    assert_eq!(trace.hash(), summary.hash(), "deferred texts are not hashed");
+    assert_eq!(trace.records().len(), 7);
+}

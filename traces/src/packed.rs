@@ -1,0 +1,498 @@
+//! The compact in-memory form of a full recording: records packed into 64-bit
+//! words while the run goes on, unpacked into [`Record`]s when the trace is read.
+//!
+//! A [`Record`] is 48 bytes. Memory that a run touches for the first time is
+//! what a full recording costs most (page faults and cache misses, far more than
+//! the instructions of packing), so the store keeps only what it cannot
+//! recompute, in one of three forms. Every form starts with a word whose bits
+//! 0..4 hold a form-and-kind code:
+//!
+//! - a **tiny** record is one word: a send whose message number is the previous
+//!   send's plus one and whose text is deferred (see
+//!   [`crate::Recording::push_deferred`]), or a deliver of a message sent at most
+//!   4095 sends ago. Code 13 (send) or 14 (deliver); bits 4..14 the node index
+//!   plus one (so that [`crate::NO_NODE`] is 0); bits 14..24 the destination
+//!   (send) or sender (deliver) plus one; bits 24..36 the port (send: a named
+//!   port below 4096) or how many sends back the message was sent (deliver: the
+//!   last send's number minus the message's); bits 36..64 the time since the
+//!   previous record (below 2^28 ns, about 268 ms).
+//! - a **short** record is two words. Word `a` holds the kind code (1 to 12, as
+//!   in the trace hash), the node index plus one (bits 4..20) and the time since
+//!   the previous record (bits 20..64). Word `b` holds the kind's fields: the
+//!   task or timer number; for a deliver, the message number (bits 0..48) and
+//!   the sender plus one (bits 48..64); for a drop, the message number and the
+//!   reason code (bits 48..56); for a log, the level code (bits 0..3), the
+//!   text's start (bits 3..35) and length (bits 35..64); for a send, the
+//!   destination plus one (bits 0..16) and the port (bits 16..48): a short send's
+//!   message number is the previous send's plus one and its text is deferred.
+//! - a **long** record is any other, four words (five for a send): code 0, the
+//!   real kind code in bits 4..8, a deferred-text flag in bit 8 and the node in
+//!   bits 32..64; the absolute time; two fields (see [`long_fields`]); and a
+//!   send's text.
+//!
+//! Packing is lossless: [`Packed::unpack`] gives back exactly the records pushed.
+
+use crate::record::{DropReason, Event, Level, NodeIx, Port, Record, Text};
+
+const KIND_BITS: u32 = 4;
+const KIND_MASK: u64 = (1 << KIND_BITS) - 1;
+/// Width of a node index plus one in a short record.
+const NODE_BITS: u32 = 16;
+const TIME_SHIFT: u32 = KIND_BITS + NODE_BITS;
+/// Width of the time step in a short record.
+const STEP_BITS: u32 = 64 - TIME_SHIFT;
+/// Width of a message number in a short deliver or drop.
+const MSG_BITS: u32 = 48;
+/// Width of a text's length in a short log.
+const TEXT_LEN_BITS: u32 = 29;
+const MAX_NODE1: u64 = (1 << NODE_BITS) - 1;
+const MAX_MSG: u64 = (1 << MSG_BITS) - 1;
+#[cfg(test)]
+const MAX_STEP: u64 = (1 << STEP_BITS) - 1;
+/// Flag of a long record whose text is deferred.
+const DEFERRED: u64 = 1 << 8;
+
+/// Code of a tiny send.
+const TINY_SEND: u64 = 13;
+/// Code of a tiny deliver.
+const TINY_DELIVER: u64 = 14;
+/// Width of the node, the other node and the port or send distance of a tiny record.
+const TINY_NODE_BITS: u32 = 10;
+const TINY_FIELD_BITS: u32 = 12;
+const TINY_OTHER_SHIFT: u32 = KIND_BITS + TINY_NODE_BITS;
+const TINY_FIELD_SHIFT: u32 = TINY_OTHER_SHIFT + TINY_NODE_BITS;
+const TINY_TIME_SHIFT: u32 = TINY_FIELD_SHIFT + TINY_FIELD_BITS;
+/// Width of the time step of a tiny record.
+const TINY_STEP_BITS: u32 = 64 - TINY_TIME_SHIFT;
+const TINY_NODE_MASK: u64 = (1 << TINY_NODE_BITS) - 1;
+const TINY_FIELD_MASK: u64 = (1 << TINY_FIELD_BITS) - 1;
+
+/// The kind code of an event (the same codes as the trace hash).
+#[inline(always)]
+pub(crate) fn kind_code(event: &Event) -> u64 {
+    match event {
+        Event::Start => 1,
+        Event::Crash => 2,
+        Event::Restart => 3,
+        Event::Pause => 4,
+        Event::Resume => 5,
+        Event::Spawn { .. } => 6,
+        Event::Exit { .. } => 7,
+        Event::Send { .. } => 8,
+        Event::Deliver { .. } => 9,
+        Event::Drop { .. } => 10,
+        Event::Timer { .. } => 11,
+        Event::Log { .. } => 12,
+    }
+}
+
+/// A node index plus one, wrapping, so that [`crate::NO_NODE`] is 0.
+#[inline(always)]
+fn node1(node: NodeIx) -> u64 {
+    u64::from(node.wrapping_add(1))
+}
+
+/// The node index of [`node1`]'s value.
+#[inline(always)]
+fn from_node1(v: u64) -> NodeIx {
+    (v as u32).wrapping_sub(1)
+}
+
+fn text_word(text: Text) -> u64 {
+    u64::from(text.start) | u64::from(text.len) << 32
+}
+
+fn word_text(w: u64) -> Text {
+    Text { start: w as u32, len: (w >> 32) as u32 }
+}
+
+/// The fields of a long record: its third and fourth words, by kind `[task, 0]`,
+/// `[timer, 0]`, `[msg, to | port << 32]`, `[msg, from]`, `[msg, reason code]`,
+/// `[level code, start | len << 32]` or `[0, 0]`; and, for a send, the text word
+/// of its fifth.
+#[inline(always)]
+fn long_fields(event: Event, deferred: bool) -> ([u64; 2], Option<u64>) {
+    match event {
+        Event::Start | Event::Crash | Event::Restart | Event::Pause | Event::Resume => ([0, 0], None),
+        Event::Spawn { task } | Event::Exit { task } => ([task, 0], None),
+        Event::Timer { timer } => ([timer, 0], None),
+        Event::Send { msg, to, port, text } => {
+            let text = if deferred { Text::default() } else { text };
+            ([msg, u64::from(to) | u64::from(port.0) << 32], Some(text_word(text)))
+        }
+        Event::Deliver { msg, from } => ([msg, u64::from(from)], None),
+        Event::Drop { msg, reason } => ([msg, reason as u64], None),
+        Event::Log { level, text } => ([level as u64, text_word(text)], None),
+    }
+}
+
+/// A tiny record's word.
+#[inline(always)]
+fn tiny_word(code: u64, n1: u64, other1: u64, field: u64, step: u64) -> u64 {
+    code | n1 << KIND_BITS | other1 << TINY_OTHER_SHIFT | field << TINY_FIELD_SHIFT | step << TINY_TIME_SHIFT
+}
+
+/// The words of the first chunk, and of the largest.
+const FIRST_CHUNK: usize = 512;
+const MAX_CHUNK: usize = 1 << 15;
+
+/// Words kept in chunks that never move: growing the store touches only new
+/// memory (a `Vec` that doubles copies what it holds to memory it touches for
+/// the first time), and a record never straddles two chunks.
+#[derive(Clone, Debug, Default)]
+struct Words {
+    full: Vec<Vec<u64>>,
+    last: Vec<u64>,
+}
+
+impl Words {
+    #[inline(always)]
+    fn push(&mut self, word: u64) {
+        if self.last.len() == self.last.capacity() {
+            self.next_chunk();
+        }
+        self.last.push(word);
+    }
+
+    #[inline(always)]
+    fn extend_from_slice(&mut self, words: &[u64]) {
+        if self.last.capacity() - self.last.len() < words.len() {
+            self.next_chunk();
+        }
+        self.last.extend_from_slice(words);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn next_chunk(&mut self) {
+        let capacity = (2 * self.last.capacity()).clamp(FIRST_CHUNK, MAX_CHUNK);
+        let full = std::mem::replace(&mut self.last, Vec::with_capacity(capacity));
+        if !full.is_empty() {
+            self.full.push(full);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.full.iter().map(Vec::len).sum::<usize>() + self.last.len()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        self.full.iter().chain([&self.last]).flatten().copied()
+    }
+}
+
+/// Records packed into words.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Packed {
+    words: Words,
+    /// The time of the last record pushed.
+    last_time: u64,
+    /// The message number of the last send pushed.
+    last_msg: u64,
+}
+
+impl Packed {
+    /// Packs one record. `deferred` says that a send's text is to be filled in
+    /// when the trace is read (its `text` is then ignored).
+    #[inline(always)]
+    pub(crate) fn push(&mut self, record: Record, deferred: bool) {
+        let Record { time_ns, node, event } = record;
+        let step = time_ns.wrapping_sub(self.last_time);
+        self.last_time = time_ns;
+        let n1 = node1(node);
+        let code = kind_code(&event);
+        // Nonzero when the record does not fit the short form: the bits of every
+        // field above its width, or'ed (one branch instead of one per field).
+        let mut over = step >> STEP_BITS | n1 >> NODE_BITS;
+        let b = match event {
+            Event::Start | Event::Crash | Event::Restart | Event::Pause | Event::Resume => 0,
+            Event::Spawn { task } | Event::Exit { task } => task,
+            Event::Timer { timer } => timer,
+            Event::Send { msg, to, port, .. } => {
+                let to1 = node1(to);
+                let port = u64::from(port.0);
+                let seq = (msg ^ self.last_msg.wrapping_add(1)) | u64::from(!deferred);
+                self.last_msg = msg;
+                let tiny = (n1 | to1) >> TINY_NODE_BITS | port >> TINY_FIELD_BITS | step >> TINY_STEP_BITS;
+                if seq | tiny == 0 {
+                    self.words.push(tiny_word(TINY_SEND, n1, to1, port, step));
+                    return;
+                }
+                over |= seq | to1 >> NODE_BITS;
+                to1 | port << 16
+            }
+            Event::Deliver { msg, from } => {
+                let from1 = node1(from);
+                let back = self.last_msg.wrapping_sub(msg);
+                let tiny = (n1 | from1) >> TINY_NODE_BITS | back >> TINY_FIELD_BITS | step >> TINY_STEP_BITS;
+                if tiny == 0 {
+                    self.words.push(tiny_word(TINY_DELIVER, n1, from1, back, step));
+                    return;
+                }
+                over |= msg >> MSG_BITS | from1 >> NODE_BITS;
+                msg | from1 << MSG_BITS
+            }
+            Event::Drop { msg, reason } => {
+                over |= msg >> MSG_BITS;
+                msg | (reason as u64) << MSG_BITS
+            }
+            Event::Log { level, text } => {
+                over |= u64::from(text.len >> TEXT_LEN_BITS);
+                level as u64 | u64::from(text.start) << 3 | u64::from(text.len) << 35
+            }
+        };
+        if over == 0 {
+            self.words.extend_from_slice(&[code | n1 << KIND_BITS | step << TIME_SHIFT, b]);
+        } else {
+            // The long fields are worked out here, on the cold branch, and
+            // passed as words: passing the event would make the compiler store
+            // it to memory on every push.
+            let ([x, y], text) = long_fields(event, deferred);
+            let flags = if deferred { DEFERRED } else { 0 };
+            self.push_long(code << KIND_BITS | flags | u64::from(node) << 32, time_ns, x, y, text);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn push_long(&mut self, head: u64, time_ns: u64, x: u64, y: u64, text: Option<u64>) {
+        self.words.extend_from_slice(&[head, time_ns, x, y]);
+        if let Some(text) = text {
+            self.words.push(text);
+        }
+    }
+
+    /// How many words the records take.
+    #[cfg(test)]
+    fn word_count(&self) -> usize {
+        self.words.len()
+    }
+
+    /// Unpacks every record in order, calling `text` for each record that has a
+    /// text, in order: with `Some` of the text pushed, or `None` for a deferred
+    /// one; it returns the text to put in the record.
+    pub(crate) fn unpack(&self, mut text: impl FnMut(Option<Text>) -> Text) -> Vec<Record> {
+        // Every form takes at least one word.
+        let mut out = Vec::with_capacity(self.words.len());
+        let (mut time, mut last_msg) = (0u64, 0u64);
+        let mut words = self.words.iter();
+        while let Some(a) = words.next() {
+            let mut next = || words.next().expect("a packed record is whole");
+            let code = a & KIND_MASK;
+            let (node, event) = if code == TINY_SEND || code == TINY_DELIVER {
+                time = time.wrapping_add(a >> TINY_TIME_SHIFT);
+                let node = from_node1((a >> KIND_BITS) & TINY_NODE_MASK);
+                let other = from_node1((a >> TINY_OTHER_SHIFT) & TINY_NODE_MASK);
+                let field = (a >> TINY_FIELD_SHIFT) & TINY_FIELD_MASK;
+                let event = if code == TINY_SEND {
+                    last_msg = last_msg.wrapping_add(1);
+                    Event::Send { msg: last_msg, to: other, port: Port(field as u32), text: text(None) }
+                } else {
+                    Event::Deliver { msg: last_msg.wrapping_sub(field), from: other }
+                };
+                (node, event)
+            } else if code != 0 {
+                let b = next();
+                time = time.wrapping_add(a >> TIME_SHIFT);
+                let node = from_node1((a >> KIND_BITS) & MAX_NODE1);
+                let event = match code {
+                    8 => {
+                        last_msg = last_msg.wrapping_add(1);
+                        let to = from_node1(b & MAX_NODE1);
+                        Event::Send { msg: last_msg, to, port: Port((b >> 16) as u32), text: text(None) }
+                    }
+                    9 => Event::Deliver { msg: b & MAX_MSG, from: from_node1(b >> MSG_BITS) },
+                    10 => Event::Drop { msg: b & MAX_MSG, reason: reason((b >> MSG_BITS) & 0xff) },
+                    12 => {
+                        let pushed = Text { start: (b >> 3) as u32, len: (b >> 35) as u32 };
+                        Event::Log { level: level(b & 7), text: text(Some(pushed)) }
+                    }
+                    _ => simple(code, b),
+                };
+                (node, event)
+            } else {
+                let code = (a >> KIND_BITS) & KIND_MASK;
+                time = next();
+                let node = (a >> 32) as NodeIx;
+                let (x, y) = (next(), next());
+                let event = match code {
+                    8 => {
+                        let pushed = word_text(next());
+                        last_msg = x;
+                        let text = text((a & DEFERRED == 0).then_some(pushed));
+                        Event::Send { msg: x, to: y as NodeIx, port: Port((y >> 32) as u32), text }
+                    }
+                    9 => Event::Deliver { msg: x, from: y as NodeIx },
+                    10 => Event::Drop { msg: x, reason: reason(y) },
+                    12 => Event::Log { level: level(x), text: text(Some(word_text(y))) },
+                    _ => simple(code, x),
+                };
+                (node, event)
+            };
+            out.push(Record { time_ns: time, node, event });
+        }
+        out
+    }
+}
+
+/// The event of a kind code with at most one number field.
+fn simple(code: u64, value: u64) -> Event {
+    match code {
+        1 => Event::Start,
+        2 => Event::Crash,
+        3 => Event::Restart,
+        4 => Event::Pause,
+        5 => Event::Resume,
+        6 => Event::Spawn { task: value },
+        7 => Event::Exit { task: value },
+        11 => Event::Timer { timer: value },
+        _ => unreachable!("kind code {code} is packed by Packed::push"),
+    }
+}
+
+fn reason(code: u64) -> DropReason {
+    DropReason::ALL[code as usize]
+}
+
+fn level(code: u64) -> Level {
+    Level::ALL[code as usize]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::NO_NODE;
+
+    fn round_trip(records: &[(Record, bool)]) -> Packed {
+        let mut packed = Packed::default();
+        for &(r, deferred) in records {
+            packed.push(r, deferred);
+        }
+        let mut filled = 0;
+        let back = packed.unpack(|pushed| {
+            pushed.unwrap_or_else(|| {
+                filled += 1;
+                Text { start: 1000 + filled, len: filled }
+            })
+        });
+        let mut filled = 0;
+        let expected: Vec<Record> = records
+            .iter()
+            .map(|&(mut r, deferred)| {
+                if let (Event::Send { text, .. }, true) = (&mut r.event, deferred) {
+                    filled += 1;
+                    *text = Text { start: 1000 + filled, len: filled };
+                }
+                r
+            })
+            .collect();
+        assert_eq!(back, expected);
+        packed
+    }
+
+    fn rec(time_ns: u64, node: NodeIx, event: Event) -> (Record, bool) {
+        (Record { time_ns, node, event }, false)
+    }
+
+    fn send(time_ns: u64, node: NodeIx, msg: u64, to: NodeIx, port: Port) -> (Record, bool) {
+        (Record { time_ns, node, event: Event::Send { msg, to, port, text: Text::default() } }, true)
+    }
+
+    const TINY_MAX_STEP: u64 = (1 << TINY_STEP_BITS) - 1;
+
+    #[test]
+    fn sends_and_deliveries_of_small_numbers_pack_one_word_each() {
+        let mut records = vec![
+            send(0, 0, 1, 1, Port::named(4095)),
+            send(0, 1022, 2, NO_NODE, Port::named(0)),
+            rec(TINY_MAX_STEP, NO_NODE, Event::Deliver { msg: 2, from: 1022 }),
+        ];
+        for msg in 3..=4097 {
+            records.push(send(TINY_MAX_STEP + msg, 5, msg, 6, Port::named(1)));
+        }
+        // Sent 4095 sends before the last one.
+        records.push(rec(2 * TINY_MAX_STEP + 4097, 6, Event::Deliver { msg: 2, from: 5 }));
+        records.push(rec(2 * TINY_MAX_STEP + 4097, 6, Event::Deliver { msg: 4097, from: 5 }));
+        let packed = round_trip(&records);
+        assert_eq!(packed.word_count(), records.len());
+        assert!(packed.words.full.len() >= 3, "the words fill several chunks");
+    }
+
+    #[test]
+    fn other_small_records_pack_two_words_each() {
+        let p = Port::named(3);
+        let jump = 10 + TINY_MAX_STEP + 1;
+        let later = jump + TINY_MAX_STEP + 1;
+        let records = [
+            rec(0, 0, Event::Start),
+            rec(0, NO_NODE, Event::Spawn { task: u64::MAX }),
+            send(10, 0, 1, 1, Port::named(4096)),
+            send(10, 1023, 2, 0, p),
+            send(10, 0, 3, 1023, p),
+            send(jump, 0, 4, 1, p),
+            send(jump, 1, 5, NO_NODE, Port::ephemeral(77)),
+            rec(jump, 1, Event::Deliver { msg: 6, from: 0 }),
+            rec(jump, 1023, Event::Deliver { msg: 2, from: NO_NODE }),
+            rec(jump, 0, Event::Deliver { msg: 2, from: 1023 }),
+            rec(later, 0, Event::Deliver { msg: 2, from: 1 }),
+            rec(later, 0, Event::Drop { msg: MAX_MSG, reason: DropReason::Crashed }),
+            rec(later, 0, Event::Timer { timer: 9 }),
+            rec(later, 0, Event::Log { level: Level::Trace, text: Text { start: u32::MAX, len: 1027 } }),
+            rec(later, 0, Event::Log { level: Level::Warn, text: Text { start: 9, len: (1 << TEXT_LEN_BITS) - 1 } }),
+            rec(MAX_STEP + later, 0, Event::Exit { task: 3 }),
+            rec(MAX_STEP + later, 0xfffe, Event::Crash),
+        ];
+        assert_eq!(round_trip(&records).word_count(), 2 * records.len());
+    }
+
+    #[test]
+    fn records_that_do_not_fit_round_trip() {
+        let p = Port::named(0);
+        let text = Text { start: 5, len: 6 };
+        let records = [
+            rec(10, 0, Event::Resume),
+            rec(9, 0, Event::Pause),
+            rec(u64::MAX, 0xffff, Event::Restart),
+            rec(0, 0, Event::Timer { timer: 1 }),
+            send(0, 0, 7, 1, p),
+            send(0, 0, 8, 0xffff, p),
+            send(0, 0xffff, 9, 0, p),
+            (Record { time_ns: 1, node: 0, event: Event::Send { msg: 10, to: 1, port: p, text } }, false),
+            send(2, 0, 11, 1, p),
+            rec(2, 0, Event::Deliver { msg: MAX_MSG + 1, from: 1 }),
+            rec(2, 0, Event::Deliver { msg: 1, from: 0xffff }),
+            rec(2, 0, Event::Drop { msg: u64::MAX, reason: DropReason::UnknownNode }),
+            rec(2, 0, Event::Log { level: Level::Error, text: Text { start: 1, len: u32::MAX } }),
+            rec(2, 0x1_0000, Event::Spawn { task: 4 }),
+        ];
+        // Short: the resume and the timer (its time step wraps around to 1);
+        // tiny: the send of message 11 (after 10); long: seven four-word
+        // records and four five-word sends.
+        assert_eq!(round_trip(&records).word_count(), 2 * 2 + 1 + 7 * 4 + 4 * 5);
+    }
+
+    #[test]
+    fn records_of_every_form_round_trip_across_chunks() {
+        let text = Text { start: 1, len: 2 };
+        let mut records = Vec::new();
+        for i in 0..20_000u64 {
+            let msg = i + 1;
+            let t = 1000 * i;
+            records.push(match i % 5 {
+                0 => send(t, 0, msg, 1, Port::named(2)),
+                1 => send(t, 0, msg, 1, Port::ephemeral(i as u32)),
+                2 => (
+                    Record { time_ns: t, node: 1, event: Event::Send { msg, to: 0, port: Port::named(0), text } },
+                    false,
+                ),
+                3 => send(t, 0x1_0000, msg, 1, Port::named(2)),
+                _ => send(t, 2, msg, 3, Port::named(2)),
+            });
+            records.push(rec(t, 1, Event::Deliver { msg, from: 0 }));
+            records.push(rec(t, 1, Event::Timer { timer: i }));
+        }
+        let packed = round_trip(&records);
+        assert!(packed.words.full.len() >= 4, "the words fill several chunks");
+        assert!(packed.words.full.iter().all(|c| c.len() <= MAX_CHUNK));
+    }
+}
