@@ -190,13 +190,15 @@ impl State {
     /// Sends `payload`; returns it when it was dropped at once (to be dropped by
     /// the caller after the state borrow ends).
     #[inline]
-    pub(crate) fn send(&mut self, from: Addr, to: Addr, payload: Payload) -> Option<Payload> {
+    /// `copy` is a clone of the payload for the trace, made by the caller before
+    /// borrowing the state (cloning runs user code); `None` unless recording in full.
+    pub(crate) fn send(&mut self, from: Addr, to: Addr, payload: Payload, copy: Option<Payload>) -> Option<Payload> {
         self.net.next_msg += 1;
         let msg = self.net.next_msg;
         self.stats.sent += 1;
         let now = self.now;
         if self.rec.is_on() {
-            self.record_send(msg, from.node, to, &payload);
+            self.record_send(msg, from.node, to, copy);
         }
         if self.nodes.list[to.node as usize].status == crate::node::Status::Ghost {
             self.rec.push(now, from.node, Event::Drop { msg, reason: DropReason::UnknownNode });
@@ -212,11 +214,11 @@ impl State {
     /// Records the send of `msg` (recording is on). Out of line, so that the
     /// recording code does not weigh on the untraced path it is inlined into.
     #[inline(never)]
-    fn record_send(&mut self, msg: u64, from: NodeIx, to: Addr, payload: &Payload) {
+    fn record_send(&mut self, msg: u64, from: NodeIx, to: Addr, copy: Option<Payload>) {
         // The message is rendered only if the trace is read (see `Outcome::trace`).
         let make = |text| Event::Send { msg, to: to.node, port: to.port, text };
         if self.rec.push_deferred(self.now, from, make) {
-            self.unrendered.push_clone(payload);
+            self.unrendered.push(copy.expect("full recording sends come with a copy"));
         }
     }
 

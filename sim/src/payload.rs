@@ -34,9 +34,6 @@ struct VTable {
     needs_drop: bool,
     drop: unsafe fn(*mut u8),
     clone: unsafe fn(*const u8) -> Payload,
-    /// Writes a clone of the value as a buffer's first `size` bytes would hold
-    /// it, at a destination that need not be aligned.
-    clone_to: unsafe fn(*const u8, *mut u8),
     render: unsafe fn(*const u8, &mut fmt::Formatter<'_>) -> fmt::Result,
 }
 
@@ -54,7 +51,6 @@ impl<T: Message> VTableOf<T> {
         needs_drop: !Self::INLINE || mem::needs_drop::<T>(),
         drop: Self::drop,
         clone: Self::clone,
-        clone_to: Self::clone_to,
         render: Self::render,
     };
 
@@ -83,18 +79,6 @@ impl<T: Message> VTableOf<T> {
     unsafe fn clone(data: *const u8) -> Payload {
         // SAFETY: the buffer holds a live `T`.
         Payload::new(unsafe { (*Self::value(data)).clone() })
-    }
-
-    unsafe fn clone_to(data: *const u8, dst: *mut u8) {
-        // SAFETY: the buffer holds a live `T`.
-        let value = unsafe { (*Self::value(data)).clone() };
-        if Self::INLINE {
-            // SAFETY: the caller gives `size_of::<T>()` writable bytes at `dst`.
-            unsafe { dst.cast::<T>().write_unaligned(value) }
-        } else {
-            // SAFETY: the caller gives a pointer's size of writable bytes at `dst`.
-            unsafe { dst.cast::<*mut T>().write_unaligned(Box::into_raw(Box::new(value))) }
-        }
     }
 
     unsafe fn render(data: *const u8, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -236,9 +220,11 @@ const FIRST_CHUNK: usize = 2 << 10;
 const MAX_CHUNK: usize = 256 << 10;
 
 impl PayloadLog {
-    /// Appends a clone of `payload`.
+    /// Moves `payload` into the log: its index byte(s), then the bytes its buffer
+    /// holds (the value, or the box pointer). Runs no code of the value's type,
+    /// so it may be called while the simulation state is borrowed.
     #[inline]
-    pub(crate) fn push_clone(&mut self, payload: &Payload) {
+    pub(crate) fn push(&mut self, payload: Payload) {
         let table = payload.table;
         let ix = match self.types.iter().position(|&t| ptr::eq(t, table)) {
             Some(ix) => ix,
@@ -261,12 +247,20 @@ impl PayloadLog {
                 dst.add(1).cast::<[u8; 4]>().write_unaligned((ix as u32).to_le_bytes());
             }
         }
-        // SAFETY: `data` holds a live value of the table's type; the `size`
-        // bytes after the index are in the allocation and are not aliased.
-        unsafe { (table.clone_to)(payload.data.as_ptr().cast(), dst.add(head)) };
+        let payload = mem::ManuallyDrop::new(payload);
+        // SAFETY: the `size` bytes after the index are in the allocation and not
+        // aliased; they take over the value (or box) from `payload`, which is
+        // not dropped, so the value has exactly one owner again.
+        unsafe { ptr::copy_nonoverlapping(payload.data.as_ptr().cast::<u8>(), dst.add(head), table.size) };
         // SAFETY: the new length is within the capacity, and bytes of type
         // `MaybeUninit<u8>` need no initialisation (these were all written).
         unsafe { self.last.set_len(len + need) };
+    }
+
+    /// Pushes a clone of `payload` (tests).
+    #[cfg(test)]
+    pub(crate) fn push_clone(&mut self, payload: &Payload) {
+        self.push(payload.clone());
     }
 
     #[cold]
@@ -307,14 +301,14 @@ impl PayloadLog {
             }
             self.read = (chunk + 1, 0);
         };
-        // SAFETY: every index byte was written by `push_clone`.
+        // SAFETY: every index byte was written by `push`.
         let tag = unsafe { chunk[at].assume_init() };
         let (ix, head) = if tag != WIDE_INDEX {
             (usize::from(tag), 1)
         } else {
             let mut wide = [0u8; 4];
             for (i, b) in wide.iter_mut().enumerate() {
-                // SAFETY: `push_clone` wrote 4 index bytes after a `WIDE_INDEX`.
+                // SAFETY: `push` wrote 4 index bytes after a `WIDE_INDEX`.
                 *b = unsafe { chunk[at + 1 + i].assume_init() };
             }
             (u32::from_le_bytes(wide) as usize, 5)
@@ -323,7 +317,7 @@ impl PayloadLog {
         let value = &chunk[at + head..at + head + table.size];
         let mut data = MaybeUninit::<Inline>::uninit();
         // SAFETY: `value` is `size` bytes, at most the buffer's size; the copy
-        // moves the value (or box pointer) written by `push_clone` into a
+        // moves the value (or box pointer) written by `push` into a
         // buffer laid out as `Payload::new` lays it out.
         unsafe { ptr::copy_nonoverlapping(value.as_ptr(), data.as_mut_ptr().cast(), table.size) };
         self.read.1 = at + head + table.size;

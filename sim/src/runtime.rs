@@ -86,6 +86,8 @@ pub(crate) struct Inner {
     pub(crate) woken: Cell<bool>,
     /// The seed of the run (immutable).
     pub(crate) seed: u64,
+    /// Whether every record is kept (immutable; read without borrowing the state).
+    pub(crate) record_full: bool,
 }
 
 /// The mutable state of a simulation, borrowed briefly by every operation.
@@ -142,7 +144,14 @@ impl Inner {
             ),
             config,
         };
-        Inner { state: RefCell::new(state), wakes: RefCell::new(Vec::with_capacity(16)), woken: Cell::new(false), seed }
+        let record_full = state.rec.mode() == microsim_traces::RecordMode::Full;
+        Inner {
+            state: RefCell::new(state),
+            wakes: RefCell::new(Vec::with_capacity(16)),
+            woken: Cell::new(false),
+            seed,
+            record_full,
+        }
     }
 
     /// The node whose task is running, or `NO_NODE` on the test's side.

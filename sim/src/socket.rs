@@ -128,7 +128,11 @@ fn bind_at<M: Message>(inner: &Inner, node: NodeIx, port: Port) -> Result<Socket
 /// Sends a payload from `from` (used by sockets and RPC replies).
 #[inline]
 pub(crate) fn send_from(from: Addr, to: Addr, payload: Payload) {
-    let dropped = runtime::with(|inner| inner.state.borrow_mut().send(from, to, payload));
+    let dropped = runtime::with(|inner| {
+        // The trace's copy is made before borrowing the state: `Clone` is user code.
+        let copy = inner.record_full.then(|| payload.clone());
+        inner.state.borrow_mut().send(from, to, payload, copy)
+    });
     drop(dropped);
 }
 

@@ -453,3 +453,37 @@ fn a_full_trace_with_logs_between_sends_reads_back_equal() {
     microsim_traces::write_jsonl(trace, &mut jsonl).unwrap();
     assert_eq!(&microsim_traces::read_jsonl(&jsonl[..]).unwrap(), trace, "the trace reads back as written");
 }
+
+/// A message whose `Clone` asks the simulation for the time (user code that a
+/// full trace's copy must not run while the simulator holds its state).
+#[derive(Debug)]
+struct Stamped(u64);
+
+impl Clone for Stamped {
+    fn clone(&self) -> Self {
+        Stamped(self.0 + microsim::time::now().as_nanos() * 0)
+    }
+}
+
+async fn send_stamped() {
+    let s = Socket::<Stamped>::bind("p").unwrap();
+    s.send_to(("receiver", "p"), Stamped(7));
+}
+
+async fn receive_stamped() {
+    let s = Socket::<Stamped>::bind("p").unwrap();
+    let (_, Stamped(n)) = s.recv().await;
+    assert_eq!(n, 7);
+}
+
+#[test]
+fn a_message_whose_clone_uses_the_simulation_can_be_traced() {
+    let mut sim = Sim::builder().record(microsim::RecordMode::Full).build();
+    sim.node("receiver", receive_stamped).unwrap();
+    sim.client("sender", send_stamped).unwrap();
+    let outcome = sim.run();
+    assert!(outcome.is_ok(), "{outcome}");
+    let texts: Vec<&str> =
+        outcome.trace().records().iter().filter_map(|r| r.event.text()).map(|t| outcome.trace().text(t)).collect();
+    assert!(texts.contains(&"Stamped(7)"), "{texts:?}");
+}
