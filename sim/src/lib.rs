@@ -130,6 +130,7 @@ mod config;
 pub mod control;
 pub mod disk;
 mod error;
+pub mod explore;
 pub mod faultpoint;
 mod latency;
 mod log;
