@@ -113,6 +113,14 @@ impl TraceHasher {
                 self.mix(level as u64);
                 self.bytes(text.as_bytes());
             }
+            Event::Fault { .. } => {
+                self.mix(13);
+                self.bytes(text.as_bytes());
+            }
+            Event::Duplicate { msg } => {
+                self.mix(14);
+                self.mix(msg);
+            }
         }
     }
 

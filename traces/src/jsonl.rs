@@ -19,7 +19,8 @@ pub const FORMAT_VERSION: u32 = 1;
 const FORMAT_NAME: &str = "microsim-trace";
 
 /// Event kinds, for messages.
-const KINDS: &str = "start, crash, restart, pause, resume, spawn, exit, send, deliver, drop, timer, log";
+const KINDS: &str =
+    "start, crash, restart, pause, resume, spawn, exit, send, deliver, drop, timer, log, fault, duplicate";
 
 // ---------------------------------------------------------------------------
 // Writing
@@ -201,6 +202,8 @@ fn record_out<'a>(trace: &'a Trace, record: &Record) -> Result<RecordOut<'a>, St
             out.level = Some(level.name());
             out.text = Some(trace.text(text));
         }
+        Event::Fault { text } => out.text = Some(trace.text(text)),
+        Event::Duplicate { msg } => out.msg = Some(msg),
     }
     Ok(out)
 }
@@ -666,6 +669,8 @@ fn parse_record(line: &[u8], names: &Names<'_>, arena: &mut String) -> Result<Re
             })?;
             Event::Log { level, text: need_text(r.text, arena)? }
         }
+        "fault" => Event::Fault { text: need_text(r.text, arena)? },
+        "duplicate" => Event::Duplicate { msg: need_u64("msg", r.msg)? },
         other => return Err(format!("field \"ev\": unknown event kind {other:?}, expected one of {KINDS}")),
     };
     Ok(Record { time_ns, node, event })

@@ -28,7 +28,8 @@
 //! - a **long** record is any other, four words (five for a send): code 0, the
 //!   real kind code in bits 4..8, a deferred-text flag in bit 8 and the node in
 //!   bits 32..64; the absolute time; two fields (see [`long_fields`]); and a
-//!   send's text.
+//!   send's text. Faults (kind 13) and duplications (kind 14), rare, are always
+//!   long, since their codes are the tiny forms' in the first word.
 //!
 //! Packing is lossless: [`Packed::unpack`] gives back exactly the records pushed.
 
@@ -83,6 +84,8 @@ pub(crate) fn kind_code(event: &Event) -> u64 {
         Event::Drop { .. } => 10,
         Event::Timer { .. } => 11,
         Event::Log { .. } => 12,
+        Event::Fault { .. } => 13,
+        Event::Duplicate { .. } => 14,
     }
 }
 
@@ -123,6 +126,8 @@ fn long_fields(event: Event, deferred: bool) -> ([u64; 2], Option<u64>) {
         Event::Deliver { msg, from } => ([msg, u64::from(from)], None),
         Event::Drop { msg, reason } => ([msg, reason as u64], None),
         Event::Log { level, text } => ([level as u64, text_word(text)], None),
+        Event::Fault { text } => ([0, text_word(text)], None),
+        Event::Duplicate { msg } => ([msg, 0], None),
     }
 }
 
@@ -240,6 +245,11 @@ impl Packed {
                 over |= u64::from(text.len >> TEXT_LEN_BITS);
                 level as u64 | u64::from(text.start) << 3 | u64::from(text.len) << 35
             }
+            // Rare kinds whose codes the tiny forms use: always long.
+            Event::Fault { .. } | Event::Duplicate { .. } => {
+                over = 1;
+                0
+            }
         };
         if over == 0 {
             self.words.extend_from_slice(&[code | n1 << KIND_BITS | step << TIME_SHIFT, b]);
@@ -325,6 +335,8 @@ impl Packed {
                     9 => Event::Deliver { msg: x, from: y as NodeIx },
                     10 => Event::Drop { msg: x, reason: reason(y) },
                     12 => Event::Log { level: level(x), text: text(Some(word_text(y))) },
+                    13 => Event::Fault { text: text(Some(word_text(y))) },
+                    14 => Event::Duplicate { msg: x },
                     _ => simple(code, x),
                 };
                 (node, event)
@@ -464,11 +476,14 @@ mod tests {
             rec(2, 0, Event::Drop { msg: u64::MAX, reason: DropReason::UnknownNode }),
             rec(2, 0, Event::Log { level: Level::Error, text: Text { start: 1, len: u32::MAX } }),
             rec(2, 0x1_0000, Event::Spawn { task: 4 }),
+            rec(3, 0, Event::Fault { text: Text { start: 9, len: 3 } }),
+            rec(3, NO_NODE, Event::Duplicate { msg: 11 }),
         ];
         // Short: the resume and the timer (its time step wraps around to 1);
         // tiny: the send of message 11 (after 10); long: seven four-word
-        // records and four five-word sends.
-        assert_eq!(round_trip(&records).word_count(), 2 * 2 + 1 + 7 * 4 + 4 * 5);
+        // records, four five-word sends, and the fault and the duplicate
+        // (always long).
+        assert_eq!(round_trip(&records).word_count(), 2 * 2 + 1 + 9 * 4 + 4 * 5);
     }
 
     #[test]

@@ -65,17 +65,26 @@ pub enum DropReason {
     QueueFull,
     /// The message was queued at a node that crashed before reading it.
     Crashed,
+    /// Sender and receiver were in different partition groups.
+    Partitioned,
+    /// The link from sender to receiver was cut.
+    Cut,
+    /// The network lost it (a loss rate was set).
+    Lost,
 }
 
 impl DropReason {
     /// Every reason, in the order of their stable codes.
-    pub const ALL: [DropReason; 6] = [
+    pub const ALL: [DropReason; 9] = [
         DropReason::UnknownNode,
         DropReason::NodeDown,
         DropReason::NoSocket,
         DropReason::TypeMismatch,
         DropReason::QueueFull,
         DropReason::Crashed,
+        DropReason::Partitioned,
+        DropReason::Cut,
+        DropReason::Lost,
     ];
 
     /// The stable name used in the JSON-lines format.
@@ -87,6 +96,9 @@ impl DropReason {
             DropReason::TypeMismatch => "type-mismatch",
             DropReason::QueueFull => "queue-full",
             DropReason::Crashed => "crashed",
+            DropReason::Partitioned => "partitioned",
+            DropReason::Cut => "cut",
+            DropReason::Lost => "lost",
         }
     }
 
@@ -192,6 +204,17 @@ pub enum Event {
         /// Run-unique timer number.
         timer: u64,
     },
+    /// A fault was applied (a plan step, a nemesis choice, or a call of the
+    /// test's side); the record's node is the node it concerns, if one.
+    Fault {
+        /// The fault, as a plan step prints it (e.g. `partition [a] | [b c]`).
+        text: Text,
+    },
+    /// The network will deliver a message a second time (duplication).
+    Duplicate {
+        /// The message number of its `Send`.
+        msg: u64,
+    },
     /// A log line from the node's code.
     Log {
         /// Its severity.
@@ -217,13 +240,15 @@ impl Event {
             Event::Drop { .. } => "drop",
             Event::Timer { .. } => "timer",
             Event::Log { .. } => "log",
+            Event::Fault { .. } => "fault",
+            Event::Duplicate { .. } => "duplicate",
         }
     }
 
     /// The text this event carries, if any.
     pub fn text(&self) -> Option<Text> {
         match *self {
-            Event::Send { text, .. } | Event::Log { text, .. } => Some(text),
+            Event::Send { text, .. } | Event::Log { text, .. } | Event::Fault { text } => Some(text),
             _ => None,
         }
     }

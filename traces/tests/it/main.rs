@@ -12,7 +12,7 @@ const CLIENT: NodeIx = 0;
 const SERVER: NodeIx = 1;
 const PP: u32 = 0;
 /// How many records [`push_all`] pushes.
-const SAMPLE_RECORDS: usize = 27;
+const SAMPLE_RECORDS: usize = 33;
 
 /// A header with two nodes and two named ports.
 fn header() -> Header {
@@ -55,6 +55,9 @@ fn push_all(rec: &mut Recording) {
     rec.push(8_000_000, CLIENT, Event::Crash);
     rec.push(8_000_000, CLIENT, Event::Exit { task: 1 });
     rec.push(9_000_000, CLIENT, Event::Restart);
+    push_text(rec, 9_500_000, NO_NODE, "partition [client0] | [server]", |text| Event::Fault { text });
+    push_text(rec, 9_600_000, SERVER, "crash server", |text| Event::Fault { text });
+    rec.push(9_700_000, CLIENT, Event::Duplicate { msg: 2 });
     rec.push(u64::MAX, SERVER, Event::Spawn { task: u64::MAX });
 }
 

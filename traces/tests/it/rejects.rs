@@ -67,7 +67,7 @@ fn unknown_names_are_rejected() {
             r##"{"t":0,"node":"client0","ev":"send","msg":1,"to":"server","port":"#x","text":""}"##,
             "\"port\": unknown port",
         ),
-        (r#"{"t":0,"node":"client0","ev":"drop","msg":1,"reason":"lost"}"#, "\"reason\": unknown drop reason"),
+        (r#"{"t":0,"node":"client0","ev":"drop","msg":1,"reason":"misplaced"}"#, "\"reason\": unknown drop reason"),
         (r#"{"t":0,"node":"client0","ev":"log","level":"loud","text":""}"#, "\"level\": unknown log level"),
         (r#"{"t":-1,"node":"client0","ev":"start"}"#, "\"t\": expected an unsigned integer, found a negative"),
         (r#"{"t":0,"node":"client0","ev":"log","level":"info","text":7}"#, "\"text\": expected a string"),
