@@ -124,11 +124,24 @@ impl crate::runtime::Inner {
         let ix = st.nodes.lookup(node).ok_or_else(|| crate::SimError::UnknownNode(node.to_string()))?;
         let now = st.now;
         let clock = &mut st.nodes.list[ix as usize].clock;
+        use crate::plan::SignedTime as T;
         match change {
-            ClockChange::Offset { offset_ns } => clock.set_offset(now, offset_ns),
-            ClockChange::Drift { ppm } => clock.set_drift(now, ppm),
-            ClockChange::Jump { by_ns } => clock.jump(by_ns),
-            ClockChange::Resync => clock.resync(now),
+            ClockChange::Offset { offset_ns } => {
+                clock.set_offset(now, offset_ns);
+                st.record_fault(ix, format_args!("clock_offset {node} {}", T(offset_ns)));
+            }
+            ClockChange::Drift { ppm } => {
+                clock.set_drift(now, ppm);
+                st.record_fault(ix, format_args!("clock_drift {node} {ppm}ppm"));
+            }
+            ClockChange::Jump { by_ns } => {
+                clock.jump(by_ns);
+                st.record_fault(ix, format_args!("clock_jump {node} {}", T(by_ns)));
+            }
+            ClockChange::Resync => {
+                clock.resync(now);
+                st.record_fault(ix, format_args!("clock_resync {node}"));
+            }
         }
         Ok(())
     }

@@ -194,6 +194,19 @@ impl Nodes {
 }
 
 impl State {
+    /// Records an applied fault (and what it did) as a trace event.
+    pub(crate) fn record_fault(&mut self, node: NodeIx, what: std::fmt::Arguments<'_>) {
+        let now = self.now;
+        self.rec.push_text(
+            now,
+            node,
+            |s| {
+                let _ = std::fmt::Write::write_fmt(s, what);
+            },
+            |text| Event::Fault { text },
+        );
+    }
+
     /// The monotonic clock of `node` now (global time for no node or a true clock).
     #[inline]
     pub(crate) fn local_now(&self, node: NodeIx) -> u64 {
@@ -342,13 +355,23 @@ impl Inner {
         let node = &mut st_ref.nodes.list[ix as usize];
         node.status = Status::Crashed;
         node.held.clear();
-        if wipe {
+        let losses = if wipe {
             node.disk.wipe();
+            Vec::new()
         } else {
-            node.disk.crash(&mut node.disk_rng);
-        }
+            node.disk.crash(&mut node.disk_rng)
+        };
         if node.main.take().is_some() && node.client {
             st_ref.nodes.clients_running -= 1;
+        }
+        if wipe {
+            st_ref.record_fault(ix, format_args!("disk of {name} wiped"));
+        }
+        for loss in losses {
+            let torn = if loss.torn { ", one torn at a sector boundary" } else { "" };
+            let what =
+                format_args!("disk of {name} lost {} unsynced writes of {:?}{torn}", loss.writes_lost, loss.file);
+            st_ref.record_fault(ix, what);
         }
         let sockets = std::mem::take(&mut st_ref.nodes.list[ix as usize].sockets);
         let mut lost = Vec::new();

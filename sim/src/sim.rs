@@ -191,6 +191,7 @@ impl Sim {
         let mut st = self.inner.state.borrow_mut();
         let ix = st.nodes.lookup(node).ok_or_else(|| SimError::UnknownNode(node.to_string()))?;
         st.nodes.list[ix as usize].disk.set_faults(faults);
+        st.record_fault(ix, format_args!("disk {node} {faults:?}"));
         Ok(())
     }
 

@@ -95,3 +95,22 @@ fn clock_changes_to_unknown_nodes_are_errors() {
     let err = sim.clock("ghost", ClockChange::Resync).unwrap_err();
     assert_eq!(err.to_string(), "unknown node `ghost`: no node of that name was registered");
 }
+
+#[test]
+fn clock_changes_are_in_the_trace() {
+    let mut sim = Sim::builder().record(microsim::RecordMode::Full).build();
+    sim.client("n", lease_of_one_second).unwrap();
+    sim.clock("n", ClockChange::Offset { offset_ns: -250_000_000 }).unwrap();
+    sim.clock("n", ClockChange::Drift { ppm: 500.0 }).unwrap();
+    sim.clock("n", ClockChange::Jump { by_ns: 1_500_000_000 }).unwrap();
+    sim.clock("n", ClockChange::Resync).unwrap();
+    let outcome = sim.run();
+    let trace = outcome.trace();
+    let faults: Vec<&str> = trace
+        .records()
+        .iter()
+        .filter(|r| r.event.kind() == "fault")
+        .map(|r| trace.text(r.event.text().unwrap()))
+        .collect();
+    assert_eq!(faults, ["clock_offset n -250ms", "clock_drift n 500ppm", "clock_jump n 1.5s", "clock_resync n"]);
+}

@@ -131,3 +131,30 @@ fn files_are_per_node_and_listed_in_order() {
     sim.client("b", b).unwrap();
     assert!(sim.run().is_ok());
 }
+
+#[test]
+fn what_a_crash_did_to_the_disk_is_in_the_trace() {
+    async fn writer() {
+        let wal = disk::create("wal").unwrap();
+        wal.append(b"a").unwrap();
+        wal.append(b"b").unwrap();
+        std::future::pending::<()>().await
+    }
+    let mut sim = Sim::builder().record(microsim::RecordMode::Full).build();
+    sim.node("db", writer).unwrap();
+    sim.client("chaos", || async {
+        time::sleep(Duration::from_millis(1)).await;
+        control::crash("db").unwrap();
+    })
+    .unwrap();
+    let outcome = sim.run();
+    let trace = outcome.trace();
+    let faults: Vec<&str> = trace
+        .records()
+        .iter()
+        .filter(|r| r.event.kind() == "fault")
+        .filter_map(|r| r.event.text())
+        .map(|t| trace.text(t))
+        .collect();
+    assert_eq!(faults, [r#"disk of db lost 2 unsynced writes of "wal""#]);
+}
