@@ -35,6 +35,11 @@ pub fn clock(node: &str, change: crate::ClockChange) -> Result<(), SimError> {
     runtime::with(|i| i.change_clock(node, change))
 }
 
+/// Applies a fault now (see [`crate::Sim::apply`]).
+pub fn apply(fault: &crate::plan::Fault) -> Result<(), SimError> {
+    runtime::with(|i| i.apply(fault))
+}
+
 /// The name of the node whose task is running.
 pub fn current_node() -> String {
     runtime::with(|i| {

@@ -125,6 +125,7 @@
 
 #![deny(missing_docs)]
 
+mod apply;
 mod clock;
 mod config;
 pub mod control;
@@ -136,7 +137,6 @@ mod latency;
 mod log;
 pub mod nemesis;
 pub mod net;
-#[allow(dead_code)] // Not yet wired into `net.rs`: that comes with applying fault plans.
 mod netfault;
 mod node;
 mod outcome;

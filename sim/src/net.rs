@@ -8,6 +8,7 @@
 
 use crate::config::Config;
 use crate::latency::{Link, LinkConfig};
+use crate::netfault::{NetFaults, Verdict};
 use crate::payload::{Payload, PayloadType};
 use crate::rng::{self, SimRng, Stream};
 use crate::runtime::{self, State};
@@ -111,6 +112,12 @@ pub(crate) struct Net {
     next_ephemeral: u32,
     next_msg: u64,
     queue_capacity: usize,
+    /// Partitions, cuts, clogs, loss and duplication in force.
+    pub(crate) faults: NetFaults,
+    /// Messages held on clogged links, by link, in send order (flight slots).
+    pub(crate) held: BTreeMap<(NodeIx, NodeIx), Vec<u32>>,
+    /// Whether any network fault is in force (`faults.any()`, kept up to date).
+    pub(crate) faulty: bool,
 }
 
 impl Net {
@@ -127,7 +134,21 @@ impl Net {
             next_ephemeral: 0,
             next_msg: 0,
             queue_capacity: config.limits.queue_capacity,
+            faults: NetFaults::default(),
+            held: BTreeMap::new(),
+            faulty: false,
         }
+    }
+
+    /// Updates `faulty` after the faults changed; returns it.
+    pub(crate) fn refresh_faulty(&mut self) -> bool {
+        self.faulty = self.faults.any();
+        self.faulty
+    }
+
+    /// Sets the latency of every link without its own setting.
+    pub(crate) fn set_default_latency(&mut self, latency: crate::Latency) {
+        self.default_link.latency = latency.in_nanos();
     }
 
     /// Sets the behaviour of the directed link `from -> to`.
@@ -193,22 +214,87 @@ impl State {
     /// `copy` is a clone of the payload for the trace, made by the caller before
     /// borrowing the state (cloning runs user code); `None` unless recording in full.
     pub(crate) fn send(&mut self, from: Addr, to: Addr, payload: Payload, copy: Option<Payload>) -> Option<Payload> {
+        let Some(msg) = self.begin_send(from, to, copy) else { return Some(payload) };
+        let at = self.net.delivery_time(self.now, from.node, to.node);
+        let flight = self.net.flights.insert(0, Envelope { msg, from, to, payload });
+        self.events.schedule_delivery(at, flight.index);
+        None
+    }
+
+    /// Numbers and records a send; `None` (and the drop recorded) when the
+    /// destination names no node.
+    #[inline]
+    fn begin_send(&mut self, from: Addr, to: Addr, copy: Option<Payload>) -> Option<u64> {
         self.net.next_msg += 1;
         let msg = self.net.next_msg;
         self.stats.sent += 1;
-        let now = self.now;
         if self.rec.is_on() {
             self.record_send(msg, from.node, to, copy);
         }
         if self.nodes.list[to.node as usize].status == crate::node::Status::Ghost {
-            self.rec.push(now, from.node, Event::Drop { msg, reason: DropReason::UnknownNode });
-            self.stats.dropped += 1;
-            return Some(payload);
+            self.drop_at_send(msg, from.node, DropReason::UnknownNode);
+            return None;
         }
-        let at = self.net.delivery_time(now, from.node, to.node);
-        let flight = self.net.flights.insert(0, Envelope { msg, from, to, payload });
-        self.events.schedule_delivery(at, flight.index);
-        None
+        Some(msg)
+    }
+
+    fn drop_at_send(&mut self, msg: u64, from: NodeIx, reason: DropReason) {
+        self.rec.push(self.now, from, Event::Drop { msg, reason });
+        self.stats.dropped += 1;
+    }
+
+    /// The network's verdict on a message from `from` to `to` while faults are
+    /// in force (draws from the network stream only for the rates that are set).
+    pub(crate) fn fault_verdict(&mut self, from: NodeIx, to: NodeIx) -> Verdict {
+        self.net.faults.verdict(&mut self.net.rng, from, to)
+    }
+
+    /// Sends while network faults are in force: `verdict` came from
+    /// [`State::fault_verdict`], `twin` is a clone of the payload when it says
+    /// `Duplicate` (made outside the borrow, as `copy`).
+    #[inline(never)]
+    pub(crate) fn send_faulty(
+        &mut self,
+        from: Addr,
+        to: Addr,
+        payload: Payload,
+        copy: Option<Payload>,
+        verdict: Verdict,
+        twin: Option<Payload>,
+    ) -> Option<Payload> {
+        let Some(msg) = self.begin_send(from, to, copy) else { return Some(payload) };
+        let reason = match verdict {
+            Verdict::Partitioned => DropReason::Partitioned,
+            Verdict::Cut => DropReason::Cut,
+            Verdict::Lost => DropReason::Lost,
+            Verdict::Hold => {
+                let flight = self.net.flights.insert(0, Envelope { msg, from, to, payload });
+                self.net.held.entry((from.node, to.node)).or_default().push(flight.index);
+                return None;
+            }
+            Verdict::Deliver | Verdict::Duplicate => {
+                for payload in std::iter::once(payload).chain(twin) {
+                    let at = self.net.delivery_time(self.now, from.node, to.node);
+                    let flight = self.net.flights.insert(0, Envelope { msg, from, to, payload });
+                    self.events.schedule_delivery(at, flight.index);
+                }
+                if verdict == Verdict::Duplicate {
+                    self.rec.push(self.now, from.node, Event::Duplicate { msg });
+                }
+                return None;
+            }
+        };
+        self.drop_at_send(msg, from.node, reason);
+        Some(payload)
+    }
+
+    /// Schedules the delivery of a held message (its link was unclogged) with a
+    /// fresh latency from now.
+    pub(crate) fn schedule_held(&mut self, flight: u32) {
+        let env = self.net.flights.get(Key { index: flight, generation: 0 }).expect("a held message is in flight");
+        let (from, to) = (env.from.node, env.to.node);
+        let at = self.net.delivery_time(self.now, from, to);
+        self.events.schedule_delivery(at, flight);
     }
 
     /// Records the send of `msg` (recording is on). Out of line, so that the
@@ -238,8 +324,12 @@ impl State {
             .expect("a scheduled delivery has its message");
         let now = self.now;
         let node = &self.nodes.list[env.to.node as usize];
+        let blocked = if self.net.faulty { self.net.faults.reachable(env.from.node, env.to.node) } else { None };
         let reason = if !self.nodes.is_running(env.to.node) {
             Some(DropReason::NodeDown)
+        } else if let Some(blocked) = blocked {
+            // A partition or cut that began while the message was on the wire.
+            Some(if blocked == Verdict::Cut { DropReason::Cut } else { DropReason::Partitioned })
         } else {
             match node.sockets.iter().find(|(p, _)| *p == env.to.port) {
                 None => Some(DropReason::NoSocket),

@@ -133,6 +133,11 @@ impl Nodes {
         self.by_name.get(name).copied()
     }
 
+    /// The names of registered nodes (not ghosts), in index order.
+    pub(crate) fn registered_names(&self) -> Vec<String> {
+        self.list.iter().filter(|n| n.status != Status::Ghost).map(|n| n.name.clone()).collect()
+    }
+
     /// Every node name, registered or ghost, in index order.
     pub(crate) fn names(&self) -> Vec<String> {
         self.list.iter().map(|n| n.name.clone()).collect()

@@ -19,6 +19,16 @@ pub enum Failure {
         /// The panic message and location.
         message: String,
     },
+    /// A fault plan step could not be applied (e.g. a restart of a node the
+    /// workload had already restarted).
+    PlanStep {
+        /// When.
+        time: Instant,
+        /// The step.
+        step: String,
+        /// Why it did not apply.
+        error: String,
+    },
     /// A node's main task returned an error.
     NodeError {
         /// The node.
@@ -60,6 +70,7 @@ impl Failure {
         match self {
             Failure::Panic { .. } => "panic",
             Failure::NodeError { .. } => "node-error",
+            Failure::PlanStep { .. } => "plan-step",
             Failure::Deadlock { .. } => "deadlock",
             Failure::TimeLimit { .. } => "time-limit",
             Failure::StepLimit { .. } => "step-limit",
@@ -73,6 +84,9 @@ impl fmt::Display for Failure {
         match self {
             Failure::Panic { node, time, message } => write!(f, "panic in node `{node}` at {time}: {message}"),
             Failure::NodeError { node, time, error } => write!(f, "node `{node}` failed at {time}: {error}"),
+            Failure::PlanStep { time, step, error } => {
+                write!(f, "plan step {step} could not be applied at {time}: {error}")
+            }
             Failure::Deadlock { time, waiting } => {
                 write!(f, "deadlock at {time}: clients {waiting:?} are waiting and nothing is scheduled")
             }

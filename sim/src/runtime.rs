@@ -88,6 +88,9 @@ pub(crate) struct Inner {
     pub(crate) seed: u64,
     /// Whether every record is kept (immutable; read without borrowing the state).
     pub(crate) record_full: bool,
+    /// Whether network faults are in force (a copy of `Net::faulty` that sends
+    /// read without borrowing the state).
+    pub(crate) net_faulty: Cell<bool>,
 }
 
 /// The mutable state of a simulation, borrowed briefly by every operation.
@@ -115,6 +118,8 @@ pub(crate) struct State {
     pub(crate) max_time_ns: u64,
     /// Sent messages whose send record's text is still to be rendered.
     pub(crate) unrendered: crate::outcome::Unrendered,
+    /// The fault plan's steps still to apply, in time order.
+    pub(crate) plan: std::collections::VecDeque<crate::plan::Step>,
     /// `buggify!` and `fault_point!` state.
     pub(crate) points: crate::faultpoint::PointState,
 }
@@ -138,6 +143,7 @@ impl Inner {
             calls: 0,
             max_time_ns: config.limits.max_time_ns(),
             unrendered: Default::default(),
+            plan: Default::default(),
             points: crate::faultpoint::PointState::new(
                 config.fault_points.clone(),
                 rng::stream(seed, Stream::FaultPoints),
@@ -151,6 +157,7 @@ impl Inner {
             woken: Cell::new(false),
             seed,
             record_full,
+            net_faulty: Cell::new(false),
         }
     }
 
@@ -158,6 +165,16 @@ impl Inner {
     pub(crate) fn current_node(&self) -> NodeIx {
         self.state.borrow().tasks.current_node().unwrap_or(NO_NODE)
     }
+}
+
+/// What taking the next event did.
+enum Next {
+    /// An event was handled.
+    Handled,
+    /// A message could not be delivered: drop it once the state is released.
+    Dropped(Payload),
+    /// A plan step is due: apply it once the state is released.
+    PlanStep(crate::plan::Step),
 }
 
 /// Why the run loop returned.
@@ -173,6 +190,22 @@ impl Inner {
     /// Runs until the run is over or virtual time reaches `deadline`.
     pub(crate) fn run_loop(&self, deadline: Option<u64>) -> Stop {
         self.start_nodes();
+        // Plan steps due now go before the tasks that are ready now (at the start
+        // of a run, nodes' first polls): "at 0 ms" means before anything runs.
+        loop {
+            let step = {
+                let mut st = self.state.borrow_mut();
+                let now = st.now;
+                match st.plan.front() {
+                    Some(s) if s.at.0.as_nanos() <= u128::from(now) => st.plan.pop_front(),
+                    _ => None,
+                }
+            };
+            match step {
+                Some(step) => self.apply_step(&step),
+                None => break,
+            }
+        }
         loop {
             let mut st = self.state.borrow_mut();
             if self.woken.get() {
@@ -190,14 +223,29 @@ impl Inner {
                 return Stop::Finished;
             }
             match st.next_event(deadline) {
-                Ok(None) => {}
+                Ok(Next::Handled) => {}
                 // Payloads of dropped messages are released after the borrow ends.
-                Ok(Some(dropped)) => {
+                Ok(Next::Dropped(dropped)) => {
                     drop(st);
                     drop(dropped);
                 }
+                Ok(Next::PlanStep(step)) => {
+                    drop(st);
+                    self.apply_step(&step);
+                }
                 Err(stop) => return stop,
             }
+        }
+    }
+
+    /// Applies a plan step. Plans are validated before the run; a step that no
+    /// longer applies (a node the workload crashed itself) is a failure of the
+    /// run, named with the step.
+    fn apply_step(&self, step: &crate::plan::Step) {
+        if let Err(e) = self.apply(&step.fault) {
+            let mut st = self.state.borrow_mut();
+            let time = Instant::from_nanos(st.now);
+            st.fail(Failure::PlanStep { time, step: step.to_string(), error: e.to_string() });
         }
     }
 
@@ -218,8 +266,16 @@ impl State {
     /// Handles the earliest event (returning a payload it dropped), or says why
     /// the loop must stop.
     #[inline]
-    fn next_event(&mut self, deadline: Option<u64>) -> Result<Option<Payload>, Stop> {
-        let Some(time) = self.events.peek_time() else {
+    fn next_event(&mut self, deadline: Option<u64>) -> Result<Next, Stop> {
+        let event_time = self.events.peek_time();
+        // Plan steps go before events at the same time.
+        let step_time = self.plan.front().map(|s| u64::try_from(s.at.0.as_nanos()).unwrap_or(u64::MAX));
+        let plan_first = match (step_time, event_time) {
+            (Some(s), Some(e)) => s <= e,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        let Some(time) = (if plan_first { step_time } else { event_time }) else {
             if let Some(d) = deadline {
                 return Err(self.advance_to_deadline(d));
             }
@@ -243,8 +299,14 @@ impl State {
         }
         debug_assert!(time >= self.now, "time went backwards: {time} < {}", self.now);
         self.now = time;
+        if plan_first {
+            return Ok(Next::PlanStep(self.plan.pop_front().expect("peeked step is there")));
+        }
         let event = self.events.pop().expect("peeked event is there");
-        Ok(self.handle_event(event))
+        Ok(match self.handle_event(event) {
+            Some(dropped) => Next::Dropped(dropped),
+            None => Next::Handled,
+        })
     }
 
     /// Moves time to the test side's deadline when nothing happens before it;

@@ -201,6 +201,25 @@ impl Sim {
         self.enter(|i| i.change_clock(node, change))
     }
 
+    /// Applies a fault now (see [`crate::plan::Fault`]); it is recorded in the trace.
+    pub fn apply(&mut self, fault: &crate::plan::Fault) -> Result<(), SimError> {
+        self.enter(|i| i.apply(fault))
+    }
+
+    /// Schedules a fault plan: each step is applied when virtual time reaches
+    /// it. The plan is checked first against the registered nodes and the time
+    /// limit; an error names the step. Steps in the past apply at once.
+    pub fn plan(&mut self, plan: &crate::plan::FaultPlan) -> Result<(), crate::plan::PlanError> {
+        let mut st = self.inner.state.borrow_mut();
+        let names: Vec<String> = st.nodes.registered_names();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        plan.validate(&names, st.config.limits.max_time)?;
+        let mut steps: Vec<_> = st.plan.drain(..).chain(plan.steps.iter().cloned()).collect();
+        steps.sort_by_key(|s| s.at); // Stable: steps at one time keep their order.
+        st.plan = steps.into();
+        Ok(())
+    }
+
     /// Restarts a crashed node: its factory runs again.
     pub fn restart(&mut self, node: &str) -> Result<(), SimError> {
         self.enter(|i| i.restart(node))

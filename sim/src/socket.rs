@@ -131,9 +131,21 @@ pub(crate) fn send_from(from: Addr, to: Addr, payload: Payload) {
     let dropped = runtime::with(|inner| {
         // The trace's copy is made before borrowing the state: `Clone` is user code.
         let copy = inner.record_full.then(|| payload.clone());
+        if inner.net_faulty.get() {
+            return send_faulty(inner, from, to, payload, copy);
+        }
         inner.state.borrow_mut().send(from, to, payload, copy)
     });
     drop(dropped);
+}
+
+/// A send while network faults are in force: the verdict first, then (outside
+/// the borrow) a twin of the payload if it is to be duplicated, then the send.
+#[cold]
+fn send_faulty(inner: &Inner, from: Addr, to: Addr, payload: Payload, copy: Option<Payload>) -> Option<Payload> {
+    let verdict = inner.state.borrow_mut().fault_verdict(from.node, to.node);
+    let twin = (verdict == crate::netfault::Verdict::Duplicate).then(|| payload.clone());
+    inner.state.borrow_mut().send_faulty(from, to, payload, copy, verdict, twin)
 }
 
 impl<M> Drop for Socket<M> {

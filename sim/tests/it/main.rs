@@ -9,6 +9,7 @@ mod clocks;
 mod determinism;
 mod disk;
 mod faultpoints;
+mod faults;
 mod limits;
 mod logging;
 mod net;
