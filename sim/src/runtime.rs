@@ -120,6 +120,8 @@ pub(crate) struct State {
     pub(crate) unrendered: crate::outcome::Unrendered,
     /// The fault plan's steps still to apply, in time order.
     pub(crate) plan: std::collections::VecDeque<crate::plan::Step>,
+    /// When the first of them is due, in nanoseconds (`u64::MAX`: none).
+    pub(crate) next_step_ns: u64,
     /// `buggify!` and `fault_point!` state.
     pub(crate) points: crate::faultpoint::PointState,
 }
@@ -144,6 +146,7 @@ impl Inner {
             max_time_ns: config.limits.max_time_ns(),
             unrendered: Default::default(),
             plan: Default::default(),
+            next_step_ns: u64::MAX,
             points: crate::faultpoint::PointState::new(
                 config.fault_points.clone(),
                 rng::stream(seed, Stream::FaultPoints),
@@ -195,10 +198,10 @@ impl Inner {
         loop {
             let step = {
                 let mut st = self.state.borrow_mut();
-                let now = st.now;
-                match st.plan.front() {
-                    Some(s) if s.at.0.as_nanos() <= u128::from(now) => st.plan.pop_front(),
-                    _ => None,
+                if st.next_step_ns <= st.now {
+                    st.pop_step()
+                } else {
+                    None
                 }
             };
             match step {
@@ -269,13 +272,8 @@ impl State {
     fn next_event(&mut self, deadline: Option<u64>) -> Result<Next, Stop> {
         let event_time = self.events.peek_time();
         // Plan steps go before events at the same time.
-        let step_time = self.plan.front().map(|s| u64::try_from(s.at.0.as_nanos()).unwrap_or(u64::MAX));
-        let plan_first = match (step_time, event_time) {
-            (Some(s), Some(e)) => s <= e,
-            (Some(_), None) => true,
-            _ => false,
-        };
-        let Some(time) = (if plan_first { step_time } else { event_time }) else {
+        let plan_first = self.next_step_ns <= event_time.unwrap_or(u64::MAX) && !self.plan.is_empty();
+        let Some(time) = (if plan_first { Some(self.next_step_ns) } else { event_time }) else {
             if let Some(d) = deadline {
                 return Err(self.advance_to_deadline(d));
             }
@@ -300,13 +298,20 @@ impl State {
         debug_assert!(time >= self.now, "time went backwards: {time} < {}", self.now);
         self.now = time;
         if plan_first {
-            return Ok(Next::PlanStep(self.plan.pop_front().expect("peeked step is there")));
+            return Ok(Next::PlanStep(self.pop_step().expect("a step is due")));
         }
         let event = self.events.pop().expect("peeked event is there");
         Ok(match self.handle_event(event) {
             Some(dropped) => Next::Dropped(dropped),
             None => Next::Handled,
         })
+    }
+
+    /// Takes the next plan step, keeping `next_step_ns` up to date.
+    pub(crate) fn pop_step(&mut self) -> Option<crate::plan::Step> {
+        let step = self.plan.pop_front();
+        self.next_step_ns = self.plan.front().map_or(u64::MAX, |s| u64::try_from(s.at.0.as_nanos()).unwrap_or(u64::MAX));
+        step
     }
 
     /// Moves time to the test side's deadline when nothing happens before it;

@@ -216,6 +216,7 @@ impl Sim {
         plan.validate(&names, st.config.limits.max_time)?;
         let mut steps: Vec<_> = st.plan.drain(..).chain(plan.steps.iter().cloned()).collect();
         steps.sort_by_key(|s| s.at); // Stable: steps at one time keep their order.
+        st.next_step_ns = steps.first().map_or(u64::MAX, |s| u64::try_from(s.at.0.as_nanos()).unwrap_or(u64::MAX));
         st.plan = steps.into();
         Ok(())
     }
