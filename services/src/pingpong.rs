@@ -7,7 +7,8 @@
 //! public API only.
 
 use microsim::net::{Socket, ToAddr};
-use microsim::{Latency, Outcome, RecordMode, Sim};
+use microsim::scenario::{RunSpec, Scenario};
+use microsim::{rpc, Latency, Outcome, RecordMode, Sim, SimError};
 use std::time::Duration;
 
 /// The port every pingpong node binds.
@@ -86,4 +87,83 @@ async fn client(rounds: u32, first: u64) {
         assert_eq!(answer, next + 1, "the server must answer n + 1");
         next = answer;
     }
+}
+
+/// The pingpong system as a [`Scenario`], for sweeps and fault plans.
+///
+/// Variants: `rpc` (the default: calls with a 50 ms timeout, retried up to 100
+/// times, so it survives loss, partitions and crashes) and `datagram` (the
+/// benchmark's client: one datagram and a wait with no timeout, so a single
+/// lost message leaves a client waiting forever, which the runner reports as a
+/// deadlock: a planted bug for testing the harness).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PingPongScenario {
+    /// Round trips per client.
+    pub rounds: u32,
+}
+
+impl Scenario for PingPongScenario {
+    fn name(&self) -> &str {
+        "pingpong"
+    }
+
+    fn about(&self) -> &str {
+        "1 server, 2 clients, request/response round trips"
+    }
+
+    fn variants(&self) -> &[&'static str] {
+        &["rpc", "datagram"]
+    }
+
+    fn nodes(&self) -> Vec<String> {
+        std::iter::once("server".to_string()).chain((0..CLIENTS).map(|c| format!("client{c}"))).collect()
+    }
+
+    fn horizon(&self) -> Duration {
+        Duration::from_secs(20)
+    }
+
+    fn setup(&self, sim: &mut Sim, spec: &RunSpec) -> Result<(), SimError> {
+        let rpc = spec.variant_of(self) == "rpc";
+        if rpc {
+            sim.node("server", rpc_server)?;
+        } else {
+            sim.node("server", server)?;
+        }
+        for c in 0..CLIENTS {
+            let (rounds, first) = (self.rounds, (c as u64 + 1) * 1_000_000_007);
+            let name = format!("client{c}");
+            if rpc {
+                sim.client(&name, move || rpc_client(rounds, first))?;
+            } else {
+                sim.client(&name, move || client(rounds, first))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn rpc_server() {
+    let server = rpc::Server::<Ping, Pong>::bind(PORT).expect("the server's port is free");
+    server.serve(|Ping(n)| async move { Pong(n + 1) }).await;
+}
+
+/// Calls until answered, up to 100 tries a round trip; the answer must be n + 1.
+async fn rpc_client(rounds: u32, first: u64) -> Result<(), String> {
+    let mut next = first;
+    for _ in 0..rounds {
+        let mut tries = 0;
+        let Pong(answer) = loop {
+            match rpc::call(("server", PORT), Ping(next), Duration::from_millis(50)).await {
+                Ok(pong) => break pong,
+                Err(_) if tries < 100 => tries += 1,
+                Err(e) => return Err(format!("no answer to Ping({next}) after {tries} tries: {e}")),
+            }
+        };
+        if answer != next + 1 {
+            return Err(format!("Ping({next}) was answered with Pong({answer})"));
+        }
+        next = answer;
+    }
+    Ok(())
 }

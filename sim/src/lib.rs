@@ -147,6 +147,7 @@ pub mod rand;
 mod rng;
 pub mod rpc;
 mod runtime;
+pub mod scenario;
 mod sched;
 mod seed;
 mod sim;

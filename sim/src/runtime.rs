@@ -310,7 +310,8 @@ impl State {
     /// Takes the next plan step, keeping `next_step_ns` up to date.
     pub(crate) fn pop_step(&mut self) -> Option<crate::plan::Step> {
         let step = self.plan.pop_front();
-        self.next_step_ns = self.plan.front().map_or(u64::MAX, |s| u64::try_from(s.at.0.as_nanos()).unwrap_or(u64::MAX));
+        self.next_step_ns =
+            self.plan.front().map_or(u64::MAX, |s| u64::try_from(s.at.0.as_nanos()).unwrap_or(u64::MAX));
         step
     }
 

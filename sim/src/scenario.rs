@@ -1,0 +1,214 @@
+//! Scenarios: a named system (topology, workload, properties, limits, variants)
+//! that the runner, the property tests, the command line and the examples share.
+//!
+//! A [`Scenario`] registers its nodes on a [`Sim`] for a [`RunSpec`] (seed,
+//! variant, fault plan) and checks its properties on the [`Outcome`]. [`run`]
+//! does one run and returns a [`Report`]: a `Send` summary that says how the
+//! run went, with everything needed to replay it.
+//!
+//! ```
+//! use microsim::scenario::{run, RunSpec, Scenario};
+//! use microsim::{Outcome, Seed, Sim, SimError};
+//! use std::time::Duration;
+//!
+//! struct Idle;
+//! impl Scenario for Idle {
+//!     fn name(&self) -> &str { "idle" }
+//!     fn nodes(&self) -> Vec<String> { vec!["n".into()] }
+//!     fn horizon(&self) -> Duration { Duration::from_secs(1) }
+//!     fn setup(&self, sim: &mut Sim, _: &RunSpec) -> Result<(), SimError> {
+//!         sim.client("n", || microsim::time::sleep(Duration::from_millis(5)))
+//!     }
+//! }
+//!
+//! let (report, _outcome) = run(&Idle, &RunSpec::new(Seed(1)));
+//! assert!(report.passed(), "{report}");
+//! assert_eq!(report.elapsed, Duration::from_millis(5));
+//! ```
+
+use crate::plan::FaultPlan;
+use crate::seed::Seed;
+use crate::{Outcome, RecordMode, Sim, SimError, Stats, TraceHash};
+use std::fmt;
+use std::time::Duration;
+
+/// A named, runnable system.
+pub trait Scenario: Sync {
+    /// Its stable name (reports, file names, the command line).
+    fn name(&self) -> &str;
+    /// One line about it.
+    fn about(&self) -> &str {
+        ""
+    }
+    /// Its variants (buggy versions, modes); the first is the default.
+    fn variants(&self) -> &[&'static str] {
+        &["default"]
+    }
+    /// The nodes a fault plan may name.
+    fn nodes(&self) -> Vec<String>;
+    /// How much virtual time a run may take (its time limit).
+    fn horizon(&self) -> Duration;
+    /// Registers the nodes and the workload on `sim` for `spec`.
+    fn setup(&self, sim: &mut Sim, spec: &RunSpec) -> Result<(), SimError>;
+    /// Checks the properties after the run; `Err` names the violated one.
+    fn check(&self, outcome: &Outcome, spec: &RunSpec) -> Result<(), String> {
+        let _ = (outcome, spec);
+        Ok(())
+    }
+}
+
+/// What one run is: seed, variant, plan, recording.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunSpec {
+    /// The seed.
+    pub seed: Seed,
+    /// The variant (empty: the scenario's default).
+    pub variant: String,
+    /// The faults to inject.
+    pub plan: FaultPlan,
+    /// The nemesis profile the plan was drawn from, for reports (`None`: given by hand).
+    pub profile: Option<String>,
+    /// What to record.
+    pub record: RecordMode,
+}
+
+impl RunSpec {
+    /// The default variant, no faults, the trace hash only.
+    pub fn new(seed: Seed) -> RunSpec {
+        RunSpec { seed, variant: String::new(), plan: FaultPlan::default(), profile: None, record: RecordMode::Summary }
+    }
+
+    /// The variant to run, resolved against the scenario's list.
+    pub fn variant_of<'a>(&'a self, scenario: &'a dyn Scenario) -> &'a str {
+        if self.variant.is_empty() {
+            scenario.variants().first().copied().unwrap_or("default")
+        } else {
+            &self.variant
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every property held and nothing went wrong.
+    Pass,
+    /// A property was violated.
+    Violated(String),
+    /// The run itself failed (panic, deadlock, a limit): `kind` and message.
+    Failed {
+        /// `panic`, `deadlock`, `time-limit`, `step-limit`, ...
+        kind: &'static str,
+        /// What happened.
+        message: String,
+    },
+    /// The scenario could not be set up (a bad variant, a plan that does not fit).
+    Invalid(String),
+}
+
+/// The summary of one run: how it went and how to replay it. `Send`, unlike
+/// [`Outcome`], so sweeps over threads can collect it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The variant run.
+    pub variant: String,
+    /// The seed.
+    pub seed: Seed,
+    /// The plan (empty: no faults).
+    pub plan: FaultPlan,
+    /// The profile the plan was drawn from.
+    pub profile: Option<String>,
+    /// How it went.
+    pub verdict: Verdict,
+    /// Virtual time elapsed.
+    pub elapsed: Duration,
+    /// Steps taken.
+    pub steps: u64,
+    /// The trace hash (`None` when recording was off).
+    pub hash: Option<TraceHash>,
+    /// Counters.
+    pub stats: Stats,
+}
+
+impl Report {
+    /// Whether the run passed.
+    pub fn passed(&self) -> bool {
+        self.verdict == Verdict::Pass
+    }
+}
+
+impl crate::explore::RunResult for Report {
+    fn failed(&self) -> bool {
+        !self.passed()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} [{}] seed {}: ", self.scenario, self.variant, self.seed)?;
+        match &self.verdict {
+            Verdict::Pass => write!(f, "pass")?,
+            Verdict::Violated(p) => write!(f, "property violated: {p}")?,
+            Verdict::Failed { kind, message } => write!(f, "{kind}: {message}")?,
+            Verdict::Invalid(why) => write!(f, "invalid run: {why}")?,
+        }
+        write!(
+            f,
+            " ({} virtual, {} steps, {} plan steps",
+            crate::time::Instant::from_nanos(self.elapsed.as_nanos() as u64),
+            self.steps,
+            self.plan.steps.len()
+        )?;
+        if let Some(p) = &self.profile {
+            write!(f, ", {p}")?;
+        }
+        write!(f, ")")
+    }
+}
+
+/// Does one run of `scenario` as `spec` says.
+pub fn run(scenario: &dyn Scenario, spec: &RunSpec) -> (Report, Option<Outcome>) {
+    let variant = spec.variant_of(scenario).to_string();
+    let mut report = Report {
+        scenario: scenario.name().to_string(),
+        variant: variant.clone(),
+        seed: spec.seed,
+        plan: spec.plan.clone(),
+        profile: spec.profile.clone(),
+        verdict: Verdict::Pass,
+        elapsed: Duration::ZERO,
+        steps: 0,
+        hash: None,
+        stats: Stats::default(),
+    };
+    if !scenario.variants().contains(&variant.as_str()) {
+        let known = scenario.variants().join(", ");
+        report.verdict =
+            Verdict::Invalid(format!("unknown variant {variant:?} of {} (variants: {known})", scenario.name()));
+        return (report, None);
+    }
+    let mut sim = Sim::builder().seed(spec.seed.0).record(spec.record).max_time(scenario.horizon()).build();
+    if let Err(e) = scenario.setup(&mut sim, spec) {
+        report.verdict = Verdict::Invalid(format!("setting up {}: {e}", scenario.name()));
+        return (report, None);
+    }
+    if let Err(e) = sim.plan(&spec.plan) {
+        report.verdict = Verdict::Invalid(format!("the plan does not fit: {e}"));
+        return (report, None);
+    }
+    let outcome = sim.run();
+    report.elapsed = outcome.elapsed;
+    report.steps = outcome.steps;
+    report.hash = outcome.hash();
+    report.stats = outcome.stats;
+    report.verdict = match &outcome.failure {
+        Some(failure) => Verdict::Failed { kind: failure.kind(), message: failure.to_string() },
+        None => match scenario.check(&outcome, spec) {
+            Ok(()) => Verdict::Pass,
+            Err(property) => Verdict::Violated(property),
+        },
+    };
+    (report, Some(outcome))
+}
