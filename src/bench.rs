@@ -25,6 +25,16 @@ pub enum BenchCommand {
         /// `trace` to record every event.
         mode: Option<String>,
     },
+    /// Seeds per second of the pingpong scenario (rpc variant, 20 round trips per
+    /// client) under the default nemesis profile, on 1 thread and on JOBS threads.
+    ///
+    /// Example: microsim bench sweep 2000 2
+    Sweep {
+        /// How many seeds.
+        seeds: u64,
+        /// Threads for the parallel run.
+        jobs: usize,
+    },
 }
 
 pub fn run(cmd: BenchCommand) -> ExitCode {
@@ -40,7 +50,38 @@ pub fn run(cmd: BenchCommand) -> ExitCode {
             };
             peers(rounds, seeds, tiny_rounds, record)
         }
+        BenchCommand::Sweep { seeds, jobs } => sweep_bench(seeds, jobs),
     }
+}
+
+fn sweep_bench(seeds: u64, jobs: usize) -> ExitCode {
+    use microsim::explore::{sweep, SeedRange, StopAt};
+    use microsim::nemesis::Profile;
+    use microsim::scenario::{run, RunSpec, Scenario};
+    use microsim_services::pingpong::PingPongScenario;
+    let scenario = PingPongScenario { rounds: 20 };
+    let nodes = scenario.nodes();
+    let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
+    let one = |seed: microsim::Seed| {
+        let plan = Profile::default().plan(seed.0, &nodes, std::time::Duration::from_secs(1));
+        run(&scenario, &RunSpec { plan, ..RunSpec::new(seed) }).0
+    };
+    let range = SeedRange::new(0, seeds);
+    let mut rates = Vec::new();
+    for threads in [1, jobs] {
+        let t = Instant::now();
+        let result = sweep(&range, threads, StopAt::Never, |_| {}, one);
+        let wall = t.elapsed().as_secs_f64();
+        let failures = result.failures().count();
+        let drops: u64 = result.runs.iter().map(|(_, r)| r.stats.dropped).sum();
+        rates.push(seeds as f64 / wall);
+        println!(
+            "RESULT sweep jobs={threads} seeds={seeds} wall_s={wall:.3} seeds_per_s={:.1} failures={failures} drops={drops}",
+            seeds as f64 / wall
+        );
+    }
+    println!("RESULT sweep speedup={:.2}", rates[1] / rates[0]);
+    ExitCode::SUCCESS
 }
 
 fn peers(rounds: u32, seeds: u64, tiny_rounds: u32, record: RecordMode) -> ExitCode {

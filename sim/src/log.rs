@@ -40,8 +40,24 @@ fn from_tracing(level: &tracing::Level) -> Level {
 }
 
 impl SimSubscriber {
+    /// The dispatcher for runs with these settings. Making a `Dispatch`
+    /// registers it with every `tracing` call site under a process-wide lock, so
+    /// each thread keeps one per setting and reuses it for every simulation
+    /// (the subscriber holds no state of a run: it finds the run through the
+    /// thread's current simulation).
     pub(crate) fn dispatch(max: Level, echo: bool) -> tracing::Dispatch {
-        tracing::Dispatch::new(SimSubscriber { max: to_tracing(max), echo, next_span: AtomicU64::new(1) })
+        thread_local! {
+            static CACHE: std::cell::RefCell<Vec<(Level, bool, tracing::Dispatch)>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        CACHE.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if let Some((_, _, d)) = cache.iter().find(|(l, e, _)| *l == max && *e == echo) {
+                return d.clone();
+            }
+            let d = tracing::Dispatch::new(SimSubscriber { max: to_tracing(max), echo, next_span: AtomicU64::new(1) });
+            cache.push((max, echo, d.clone()));
+            d
+        })
     }
 }
 
