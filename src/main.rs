@@ -1,6 +1,7 @@
 //! The `microsim` command: runs the sample scenarios and the benchmarks.
 
 mod bench;
+mod runs;
 
 use clap::{Parser, Subcommand};
 use microsim::RecordMode;
@@ -38,6 +39,16 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         trace: Option<PathBuf>,
     },
+    /// Lists the scenarios and their variants.
+    List,
+    /// Runs one scenario once: a seed, a plan (given, or drawn by a profile).
+    ///
+    /// Example: microsim run pingpong --variant datagram --seed 7 --profile default
+    Run(runs::RunArgs),
+    /// Runs a scenario over many seeds under random fault plans; saves the first failure.
+    ///
+    /// Example: microsim explore pingpong --seeds 10000 --jobs 2 --shard 0/4
+    Explore(runs::ExploreArgs),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -59,6 +70,9 @@ fn main() -> ExitCode {
     match cli.command {
         None => pingpong(1, 1000, None),
         Some(Command::Pingpong { seed, rounds, trace }) => pingpong(seed, rounds, trace),
+        Some(Command::List) => runs::list(),
+        Some(Command::Run(args)) => runs::run_one(args),
+        Some(Command::Explore(args)) => runs::explore(args),
         Some(Command::Bench(b)) => bench::run(b),
     }
 }

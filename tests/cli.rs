@@ -55,3 +55,53 @@ fn bench_peers_prints_the_two_result_lines() {
     check(&["bench", "peers", "10", "3", "2", "trace"], 0, "trace_hash=", "");
     check(&["bench", "peers", "10", "3", "2", "bogus"], 2, "", "unknown mode `bogus`");
 }
+
+/// Runs microsim in a fresh temporary folder (failures are saved under it).
+fn microsim_in(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_microsim"));
+    cmd.args(args).current_dir(dir).env_remove("MICROSIM_SEED").env_remove("MICROSIM_PLAN");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the microsim binary runs")
+}
+
+#[test]
+fn list_names_every_scenario_and_its_variants() {
+    check(&["list"], 0, "pingpong", "");
+    check(&["list"], 0, "variants: rpc, datagram", "");
+}
+
+#[test]
+fn unknown_scenarios_profiles_and_shards_are_usage_errors() {
+    check(&["run", "nope"], 2, "", "unknown scenario \"nope\": try one of pingpong");
+    check(&["run", "pingpong", "--profile", "loud"], 2, "", "unknown profile \"loud\"");
+    check(&["explore", "pingpong", "--shard", "4/4"], 2, "", "\"4/4\" is not a shard");
+    check(&["run", "pingpong", "--variant", "udp"], 2, "", "");
+}
+
+#[test]
+fn an_explored_failure_is_saved_and_its_replay_line_reproduces_it() {
+    let dir = std::env::temp_dir().join(format!("microsim-cli-explore-{}", std::process::id()));
+    let out = microsim_in(&dir, &["explore", "pingpong", "--variant", "datagram", "--seeds", "50"], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("replayed with full recording: same verdict and trace hash"), "{stdout}");
+    let line = stdout.lines().find_map(|l| l.strip_prefix("replay: ")).expect("a replay line");
+    // MICROSIM_SEED=... MICROSIM_PLAN=... cargo run --release -- run pingpong --variant datagram
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let env: Vec<(&str, &str)> = words[..2].iter().map(|w| w.split_once('=').unwrap()).collect();
+    let args = &words[words.iter().position(|w| *w == "--").unwrap() + 1..];
+    let again = microsim_in(&dir, args, &env);
+    let again_out = String::from_utf8_lossy(&again.stdout).to_string();
+    assert_eq!(again.status.code(), Some(1), "{again_out}");
+    let verdict = |s: &str| s.lines().find(|l| l.starts_with("pingpong [datagram]")).map(str::to_string);
+    assert_eq!(verdict(&again_out), verdict(&stdout));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_run_prints_its_seed_before_it_starts() {
+    check(&["run", "pingpong", "--seed", "7"], 0, "seed 0x7 (MICROSIM_SEED=0x7 to replay)", "");
+}

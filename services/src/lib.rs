@@ -1,3 +1,15 @@
 //! microsim's sample services and scenarios.
 
 pub mod pingpong;
+
+use microsim::scenario::Scenario;
+
+/// Every sample scenario, by name, with the settings the command line uses.
+pub fn scenarios() -> Vec<Box<dyn Scenario>> {
+    vec![Box::new(pingpong::PingPongScenario { rounds: 20 })]
+}
+
+/// The sample scenario named `name`.
+pub fn scenario(name: &str) -> Option<Box<dyn Scenario>> {
+    scenarios().into_iter().find(|s| s.name() == name)
+}

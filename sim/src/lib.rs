@@ -132,6 +132,7 @@ pub mod control;
 pub mod disk;
 mod error;
 pub mod explore;
+pub mod failure;
 pub mod faultpoint;
 mod latency;
 mod log;

@@ -1,0 +1,113 @@
+//! Failures that explain themselves: the files a failed run leaves behind and the
+//! one line that replays it.
+//!
+//! [`save`] re-runs a failed run with full recording (the same seed and plan
+//! give the same run, which the saved report checks through the trace hash) and
+//! writes, under `target/microsim/failures/<scenario>-<variant>-<seed>/`, the
+//! plan (`plan.json`), the trace (`trace.jsonl`) and the report (`report.txt`)
+//! ending in the replay line. [`spec_from_env`] reads `MICROSIM_SEED` and
+//! `MICROSIM_PLAN`, so that line replays the run in a test or the command line.
+
+use crate::plan::FaultPlan;
+use crate::scenario::{run, Report, RunSpec, Scenario};
+use crate::seed::{Seed, SEED_VAR};
+use crate::RecordMode;
+use std::path::{Path, PathBuf};
+
+/// The environment variable a saved plan is read from.
+pub const PLAN_VAR: &str = "MICROSIM_PLAN";
+
+/// Why a failure could not be saved or a replay could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum FailureError {
+    /// Reading or writing a file failed.
+    #[error("{path}: {error}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        error: std::io::Error,
+    },
+    /// The seed in the environment is malformed.
+    #[error(transparent)]
+    Seed(#[from] crate::SeedError),
+    /// The plan file is not a plan.
+    #[error("{path}: {error}")]
+    Plan {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        error: crate::plan::PlanError,
+    },
+    /// The trace could not be written.
+    #[error("writing the trace: {0}")]
+    Trace(#[from] microsim_traces::TraceError),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FailureError + '_ {
+    move |error| FailureError::Io { path: path.to_path_buf(), error }
+}
+
+/// The folder a failure of `report` is saved in, under `root` (the project's root).
+pub fn folder(root: &Path, report: &Report) -> PathBuf {
+    root.join("target/microsim/failures").join(format!("{}-{}-{:016x}", report.scenario, report.variant, report.seed.0))
+}
+
+/// The line that replays `report`'s run with the `microsim` command, given where its plan is.
+pub fn replay_line(report: &Report, plan_file: &Path) -> String {
+    format!(
+        "{SEED_VAR}={} {PLAN_VAR}={} cargo run --release -- run {} --variant {}",
+        report.seed,
+        plan_file.display(),
+        report.scenario,
+        report.variant
+    )
+}
+
+/// Re-runs the failed run of `spec` with full recording and saves plan, trace and
+/// report under [`folder`]; returns the folder.
+pub fn save(scenario: &dyn Scenario, spec: &RunSpec, report: &Report, root: &Path) -> Result<PathBuf, FailureError> {
+    let dir = folder(root, report);
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let plan_file = dir.join("plan.json");
+    std::fs::write(&plan_file, spec.plan.to_json()).map_err(io(&plan_file))?;
+    let (again, outcome) = run(scenario, &RunSpec { record: RecordMode::Full, ..spec.clone() });
+    let trace_file = dir.join("trace.jsonl");
+    if let Some(outcome) = outcome {
+        let file = std::fs::File::create(&trace_file).map_err(io(&trace_file))?;
+        let mut out = std::io::BufWriter::new(file);
+        microsim_traces::write_jsonl(outcome.trace(), &mut out)?;
+        std::io::Write::flush(&mut out).map_err(io(&trace_file))?;
+    }
+    let same = again.verdict == report.verdict && (report.hash.is_none() || again.hash == report.hash);
+    let check = if same {
+        "replayed with full recording: same verdict and trace hash".to_string()
+    } else {
+        format!("NOT DETERMINISTIC: the replay gave {again}")
+    };
+    let text = format!(
+        "{report}\n{check}\nplan: {}\ntrace: {}\nreplay: {}\n",
+        plan_file.display(),
+        trace_file.display(),
+        replay_line(report, &plan_file)
+    );
+    let report_file = dir.join("report.txt");
+    std::fs::write(&report_file, text).map_err(io(&report_file))?;
+    Ok(dir)
+}
+
+/// The seed and plan of `MICROSIM_SEED` and `MICROSIM_PLAN`, when set.
+pub fn spec_from_env() -> Result<(Option<Seed>, Option<FaultPlan>), FailureError> {
+    let seed = Seed::from_env()?;
+    let plan = match std::env::var_os(PLAN_VAR) {
+        None => None,
+        Some(path) => Some(read_plan(Path::new(&path))?),
+    };
+    Ok((seed, plan))
+}
+
+/// Reads a plan file.
+pub fn read_plan(path: &Path) -> Result<FaultPlan, FailureError> {
+    let text = std::fs::read_to_string(path).map_err(io(path))?;
+    FaultPlan::from_json(&text).map_err(|error| FailureError::Plan { path: path.to_path_buf(), error })
+}
