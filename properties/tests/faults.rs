@@ -75,3 +75,22 @@ fn an_unknown_variant_is_an_invalid_run_that_says_which_exist() {
         Verdict::Invalid("unknown variant \"udp\" of pingpong (variants: rpc, datagram)".into())
     );
 }
+
+#[test]
+fn every_variant_is_deterministic_under_faults() {
+    for variant in SCENARIO.variants() {
+        for seed in 0..10 {
+            let spec = RunSpec { variant: variant.to_string(), ..check_spec(Seed(seed)) };
+            if let Err(d) = microsim::scenario::check_determinism(&SCENARIO, &spec) {
+                panic!("{variant} seed {seed}: {d}");
+            }
+        }
+    }
+}
+
+/// The spec `check` runs, for `seed`.
+fn check_spec(seed: Seed) -> RunSpec {
+    let nodes = SCENARIO.nodes();
+    let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
+    RunSpec { plan: Profile::default().plan(seed.0, &nodes, Duration::from_secs(1)), ..RunSpec::new(seed) }
+}

@@ -212,3 +212,58 @@ pub fn run(scenario: &dyn Scenario, spec: &RunSpec) -> (Report, Option<Outcome>)
     };
     (report, Some(outcome))
 }
+
+/// Where two runs that should be identical first differ.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Divergence {
+    /// The index of the first differing record.
+    pub index: usize,
+    /// That record in the first run (`None`: the run had ended).
+    pub first: Option<String>,
+    /// That record in the second run.
+    pub second: Option<String>,
+}
+
+impl fmt::Display for Divergence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let show = |r: &Option<String>| r.clone().unwrap_or_else(|| "(the run had ended)".into());
+        write!(
+            f,
+            "runs diverge at event {}: first run {}; second run {}",
+            self.index,
+            show(&self.first),
+            show(&self.second)
+        )
+    }
+}
+
+/// One record as text, for divergence reports.
+fn describe(trace: &microsim_traces::Trace, r: &microsim_traces::Record) -> String {
+    let text = r.event.text().map(|t| format!(" {:?}", trace.text(t))).unwrap_or_default();
+    let t = crate::time::Instant::from_nanos(r.time_ns);
+    format!("at {t} on {}: {:?}{text}", trace.header.node_name(r.node), r.event)
+}
+
+/// Runs `spec` twice with full recording and compares the traces record by
+/// record (texts included): the determinism self-check.
+pub fn check_determinism(scenario: &dyn Scenario, spec: &RunSpec) -> Result<(), Divergence> {
+    let full = RunSpec { record: RecordMode::Full, ..spec.clone() };
+    let (_, a) = run(scenario, &full);
+    let (_, b) = run(scenario, &full);
+    let (Some(a), Some(b)) = (a, b) else { return Ok(()) };
+    let (ta, tb) = (a.trace(), b.trace());
+    let (ra, rb) = (ta.records(), tb.records());
+    let text = |t: &microsim_traces::Trace, r: &microsim_traces::Record| r.event.text().map(|s| t.text(s).to_string());
+    let same = |i: usize| ra[i] == rb[i] && text(ta, &ra[i]) == text(tb, &rb[i]);
+    let common = ra.len().min(rb.len());
+    let index = match (0..common).find(|&i| !same(i)) {
+        Some(i) => i,
+        None if ra.len() == rb.len() => return Ok(()),
+        None => common,
+    };
+    Err(Divergence {
+        index,
+        first: ra.get(index).map(|r| describe(ta, r)),
+        second: rb.get(index).map(|r| describe(tb, r)),
+    })
+}

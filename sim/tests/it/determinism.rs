@@ -159,3 +159,36 @@ fn the_outcome_and_trace_header_name_the_run() {
     assert!(shown.contains("seed 0x2a"), "{shown}");
     assert!(shown.contains(&format!("trace {}", outcome.hash().unwrap())), "{shown}");
 }
+
+/// A scenario that leaks state between runs through a static: the second run
+/// sleeps longer than the first. The self-check must catch it.
+struct Leaky;
+
+static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+impl microsim::scenario::Scenario for Leaky {
+    fn name(&self) -> &str {
+        "leaky"
+    }
+    fn nodes(&self) -> Vec<String> {
+        vec!["n".into()]
+    }
+    fn horizon(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+    fn setup(&self, sim: &mut Sim, _: &microsim::scenario::RunSpec) -> Result<(), microsim::SimError> {
+        let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        sim.client("n", move || microsim::time::sleep(Duration::from_millis(1 + n % 2)))
+    }
+}
+
+#[test]
+fn the_self_check_names_the_first_diverging_event() {
+    let spec = microsim::scenario::RunSpec::new(microsim::Seed(1));
+    let d = microsim::scenario::check_determinism(&Leaky, &spec).expect_err("the runs differ");
+    let text = d.to_string();
+    assert_eq!(
+        text,
+        "runs diverge at event 2: first run at 1.000000ms on n: Timer { timer: 1 }; second run at 2.000000ms on n: Timer { timer: 1 }"
+    );
+}
