@@ -128,6 +128,7 @@
 mod config;
 pub mod control;
 mod error;
+mod heap;
 mod latency;
 mod log;
 pub mod net;

@@ -5,12 +5,12 @@
 //! hash, so the order is the same in every run of a seed. Timers live in a slab;
 //! cancelling one frees its slot, and its heap entry is skipped when it surfaces.
 
+use crate::heap::MinHeap;
 use crate::payload::Payload;
 use crate::runtime::State;
 use crate::slab::{fresh_generation, Key, Slab};
 use microsim_traces::{Event, NodeIx};
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 use std::task::Waker;
 
 #[derive(Clone, Copy, Debug)]
@@ -19,9 +19,8 @@ pub(crate) enum What {
     Deliver(u32),
 }
 
-/// An event: `rank` is the bitwise complement of `time << 64 | seq`, so that
-/// `BinaryHeap` (a max-heap) yields the earliest (time, sequence) first with one
-/// integer comparison.
+/// An event: `rank` is `time << 64 | seq`, so that the min-heap yields the
+/// earliest (time, sequence) first with one integer comparison.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Ev {
     rank: u128,
@@ -31,12 +30,12 @@ pub(crate) struct Ev {
 impl Ev {
     #[inline]
     fn new(time: u64, seq: u64, what: What) -> Ev {
-        Ev { rank: !(u128::from(time) << 64 | u128::from(seq)), what }
+        Ev { rank: u128::from(time) << 64 | u128::from(seq), what }
     }
 
     #[inline]
     pub(crate) fn time(&self) -> u64 {
-        ((!self.rank) >> 64) as u64
+        (self.rank >> 64) as u64
     }
 }
 
@@ -68,7 +67,7 @@ struct TimerSlot {
 /// Future events and the timers they refer to.
 #[derive(Debug, Default)]
 pub(crate) struct Events {
-    heap: BinaryHeap<Ev>,
+    heap: MinHeap<Ev>,
     seq: u64,
     timers: Slab<TimerSlot>,
     next_timer_id: u64,

@@ -1,0 +1,99 @@
+//! A binary min-heap of small `Copy` entries, specialised for the event queue.
+//!
+//! `std::collections::BinaryHeap` is a max-heap whose `pop` sifts the moved
+//! element to the bottom and back up (good for large heaps of expensive
+//! comparisons). Events compare with one integer comparison and the queue is
+//! usually small, so a plain sift with a hole (each entry moved once, the
+//! moved-in entry written once at the end) does less work per operation.
+
+/// A min-heap: `pop` yields the smallest entry.
+#[derive(Debug)]
+pub(crate) struct MinHeap<T> {
+    v: Vec<T>,
+}
+
+impl<T> Default for MinHeap<T> {
+    fn default() -> Self {
+        MinHeap { v: Vec::new() }
+    }
+}
+
+impl<T: Copy + Ord> MinHeap<T> {
+    /// The smallest entry.
+    #[inline]
+    pub(crate) fn peek(&self) -> Option<&T> {
+        self.v.first()
+    }
+
+    /// Adds an entry.
+    #[inline]
+    pub(crate) fn push(&mut self, item: T) {
+        let mut hole = self.v.len();
+        self.v.push(item);
+        let v = &mut self.v[..];
+        while hole > 0 {
+            let parent = (hole - 1) / 2;
+            if item >= v[parent] {
+                break;
+            }
+            v[hole] = v[parent];
+            hole = parent;
+        }
+        v[hole] = item;
+    }
+
+    /// Removes and returns the smallest entry.
+    #[inline]
+    pub(crate) fn pop(&mut self) -> Option<T> {
+        let last = self.v.pop()?;
+        let v = &mut self.v[..];
+        let Some(&top) = v.first() else { return Some(last) };
+        let n = v.len();
+        let mut hole = 0;
+        loop {
+            let mut child = 2 * hole + 1;
+            if child >= n {
+                break;
+            }
+            if child + 1 < n && v[child + 1] < v[child] {
+                child += 1;
+            }
+            if last <= v[child] {
+                break;
+            }
+            v[hole] = v[child];
+            hole = child;
+        }
+        v[hole] = last;
+        Some(top)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pops_in_order() {
+        let mut h = MinHeap::default();
+        let mut x: u64 = 12345;
+        let mut all = Vec::new();
+        for round in 0..50 {
+            for _ in 0..(round % 7) {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let k = x >> 54;
+                h.push(k);
+                all.push(k);
+            }
+            all.sort_unstable_by(|a, b| b.cmp(a));
+            for _ in 0..(round % 5) {
+                assert_eq!(h.pop(), all.pop());
+                assert_eq!(h.peek().copied(), all.last().copied());
+            }
+        }
+        while let Some(k) = all.pop() {
+            assert_eq!(h.pop(), Some(k));
+        }
+        assert_eq!(h.pop(), None);
+    }
+}
