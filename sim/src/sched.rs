@@ -59,42 +59,70 @@ impl fmt::Debug for Scheduler {
     }
 }
 
-/// The run-time form of a [`Scheduler`]: an enum, so the common cases cost no
-/// virtual call.
-pub(crate) enum ReadyQueue {
-    Fifo(VecDeque<ReadyTask>),
-    Random(Vec<ReadyTask>),
-    Custom(Box<dyn Schedule>),
+/// The run-time form of a [`Scheduler`]: FIFO and random share one deque and
+/// are told apart by a one-byte tag checked first, so the common cases cost no
+/// virtual call and no enum unpacking.
+pub(crate) struct ReadyQueue {
+    kind: Kind,
+    /// The ready tasks of the built-in strategies, in wake order (random picks
+    /// swap-remove from it).
+    queue: VecDeque<ReadyTask>,
+    /// A user-supplied strategy (`kind` is `Custom`).
+    custom: Option<Box<dyn Schedule>>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Fifo,
+    Random,
+    Custom,
 }
 
 impl ReadyQueue {
     pub(crate) fn new(s: Scheduler) -> ReadyQueue {
-        match s {
-            Scheduler::Fifo => ReadyQueue::Fifo(VecDeque::with_capacity(16)),
-            Scheduler::Random => ReadyQueue::Random(Vec::with_capacity(16)),
-            Scheduler::Custom(c) => ReadyQueue::Custom(c),
-        }
+        let (kind, custom) = match s {
+            Scheduler::Fifo => (Kind::Fifo, None),
+            Scheduler::Random => (Kind::Random, None),
+            Scheduler::Custom(c) => (Kind::Custom, Some(c)),
+        };
+        let queue = if custom.is_some() { VecDeque::new() } else { VecDeque::with_capacity(16) };
+        ReadyQueue { kind, queue, custom }
     }
 
     #[inline]
     pub(crate) fn push(&mut self, t: ReadyTask) {
-        match self {
-            ReadyQueue::Fifo(q) => q.push_back(t),
-            ReadyQueue::Random(v) => v.push(t),
-            ReadyQueue::Custom(c) => c.push(t),
+        if self.kind != Kind::Custom {
+            self.queue.push_back(t);
+        } else {
+            self.push_custom(t);
         }
     }
 
     #[inline]
     pub(crate) fn pop(&mut self, rng: &mut SimRng) -> Option<ReadyTask> {
-        match self {
-            ReadyQueue::Fifo(q) => q.pop_front(),
-            ReadyQueue::Random(v) => match v.len() {
-                0 => None,
-                1 => v.pop(),
-                n => Some(v.swap_remove(rng.random_range(0..n))),
-            },
-            ReadyQueue::Custom(c) => c.pop(rng),
+        if self.kind == Kind::Fifo {
+            self.queue.pop_front()
+        } else {
+            self.pop_other(rng)
+        }
+    }
+
+    #[inline(never)]
+    fn push_custom(&mut self, t: ReadyTask) {
+        if let Some(c) = &mut self.custom {
+            c.push(t);
+        }
+    }
+
+    #[inline(never)]
+    fn pop_other(&mut self, rng: &mut SimRng) -> Option<ReadyTask> {
+        if let Some(c) = &mut self.custom {
+            return c.pop(rng);
+        }
+        match self.queue.len() {
+            0 => None,
+            1 => self.queue.pop_back(),
+            n => self.queue.swap_remove_back(rng.random_range(0..n)),
         }
     }
 }
