@@ -144,6 +144,7 @@ mod sched;
 mod sim;
 mod slab;
 mod socket;
+mod table;
 mod task;
 pub mod time;
 mod timer;

@@ -13,6 +13,7 @@ use crate::rng::{self, SimRng, Stream};
 use crate::runtime::{self, State};
 use crate::slab::{Key, Slab};
 pub use crate::socket::Socket;
+use crate::table::Table;
 use microsim_traces::{DropReason, Event, NodeIx, Port};
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -104,7 +105,7 @@ pub(crate) struct Net {
     default_link: Link,
     links: BTreeMap<(NodeIx, NodeIx), Link>,
     fifo_tail: BTreeMap<(NodeIx, NodeIx), u64>,
-    flights: Slab<Envelope>,
+    flights: Table<Envelope>,
     pub(crate) sockets: Slab<SocketSlot>,
     port_names: Vec<String>,
     port_index: BTreeMap<String, u32>,
@@ -120,7 +121,7 @@ impl Net {
             default_link: config.link.into(),
             links: BTreeMap::new(),
             fifo_tail: BTreeMap::new(),
-            flights: Slab::default(),
+            flights: Table::default(),
             sockets: Slab::default(),
             port_names: Vec::new(),
             port_index: BTreeMap::new(),
@@ -208,19 +209,15 @@ impl State {
             return Some(payload);
         }
         let at = self.net.delivery_time(now, from.node, to.node);
-        let flight = self.net.flights.insert(0, Envelope { msg, from, to, payload });
-        self.events.schedule_delivery(at, flight.index);
+        let flight = self.net.flights.insert(Envelope { msg, from, to, payload });
+        self.events.schedule_delivery(at, flight);
         None
     }
 
     /// Delivers in-flight message `flight` now, or drops it (returned to the caller).
     #[inline]
     pub(crate) fn deliver(&mut self, flight: u32) -> Option<Payload> {
-        let env = self
-            .net
-            .flights
-            .remove(Key { index: flight, generation: 0 })
-            .expect("a scheduled delivery has its message");
+        let env = self.net.flights.remove(flight);
         let now = self.now;
         let node = &self.nodes.list[env.to.node as usize];
         let reason = if !self.nodes.is_running(env.to.node) {
