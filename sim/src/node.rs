@@ -115,6 +115,8 @@ pub(crate) struct Nodes {
     by_name: BTreeMap<String, NodeIx>,
     clients: usize,
     clients_running: usize,
+    /// How many nodes are paused (zero lets the scheduler skip the status check).
+    paused: usize,
 }
 
 impl Nodes {
@@ -163,6 +165,9 @@ impl Nodes {
     /// Holds a ready task of a paused node; true if held.
     #[inline]
     pub(crate) fn hold_if_paused(&mut self, task: ReadyTask) -> bool {
+        if self.paused == 0 {
+            return false;
+        }
         let node = &mut self.list[task.node as usize];
         if node.status == Status::Paused {
             node.held.push(task);
@@ -311,6 +316,9 @@ impl Inner {
             futs.extend(fut);
         }
         let node = &mut st_ref.nodes.list[ix as usize];
+        if node.status == Status::Paused {
+            st_ref.nodes.paused -= 1;
+        }
         node.status = Status::Crashed;
         node.held.clear();
         if node.main.take().is_some() && node.client {
@@ -344,6 +352,7 @@ impl Inner {
         let now = st.now;
         st.rec.push(now, ix, Event::Pause);
         st.nodes.list[ix as usize].status = Status::Paused;
+        st.nodes.paused += 1;
         Ok(())
     }
 
@@ -353,6 +362,7 @@ impl Inner {
         let mut st = self.state.borrow_mut();
         let st = &mut *st;
         st.rec.push(st.now, ix, Event::Resume);
+        st.nodes.paused -= 1;
         let node = &mut st.nodes.list[ix as usize];
         node.status = Status::Up;
         for task in std::mem::take(&mut node.held) {
