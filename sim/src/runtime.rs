@@ -105,8 +105,11 @@ pub(crate) struct State {
     pub(crate) failure: Option<Failure>,
     /// Whether the nodes have been started.
     pub(crate) started: bool,
-    /// Steps taken (task polls plus events handled).
-    pub(crate) steps: u64,
+    /// Steps that may still be taken before `config.limits.max_steps` is exceeded
+    /// (a countdown, so counting a step is one decrement and one test).
+    steps_left: u64,
+    /// Steps counted after the budget ran out (the run stops at the first).
+    steps_over: u64,
     /// RPC calls made (the last call id).
     pub(crate) calls: u64,
     /// `config.limits.max_time` in nanoseconds.
@@ -130,7 +133,8 @@ impl Inner {
             stats: Stats::default(),
             failure: None,
             started: false,
-            steps: 0,
+            steps_left: config.limits.max_steps,
+            steps_over: 0,
             calls: 0,
             max_time_ns: config.limits.max_time_ns(),
             unrendered: Vec::new(),
@@ -254,12 +258,18 @@ impl State {
     /// Counts a step; true when the step limit is exceeded (and the failure set).
     #[inline]
     pub(crate) fn count_step(&mut self) -> bool {
-        self.steps += 1;
-        if self.steps > self.config.limits.max_steps {
+        if self.steps_left == 0 {
+            self.steps_over += 1;
             let limit = self.config.limits.max_steps;
             self.fail(Failure::StepLimit { limit });
             return true;
         }
+        self.steps_left -= 1;
         false
+    }
+
+    /// Steps taken (task polls plus events handled).
+    pub(crate) fn steps(&self) -> u64 {
+        self.config.limits.max_steps - self.steps_left + self.steps_over
     }
 }

@@ -223,7 +223,7 @@ impl Sim {
             seed: self.inner.seed,
             failure: st.failure.clone(),
             elapsed: Duration::from_nanos(st.now),
-            steps: st.steps,
+            steps: st.steps(),
             trace: LazyTrace::new(recording.finish(header), std::mem::take(&mut st.unrendered)),
             stats: st.stats,
         }
