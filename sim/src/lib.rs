@@ -137,6 +137,7 @@ mod outcome;
 mod panic;
 mod payload;
 pub mod rand;
+mod ring;
 mod rng;
 pub mod rpc;
 mod runtime;

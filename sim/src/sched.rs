@@ -5,9 +5,9 @@
 //! only on the order of wake-ups and the scheduler's own random stream. FIFO and
 //! seeded-random strategies are built in; [`Schedule`] lets a user plug in more.
 
+use crate::ring::Ring;
 use crate::rng::SimRng;
 use rand::Rng;
-use std::collections::VecDeque;
 use std::fmt;
 
 /// A task that is ready to run, as the scheduler sees it.
@@ -59,14 +59,14 @@ impl fmt::Debug for Scheduler {
     }
 }
 
-/// The run-time form of a [`Scheduler`]: FIFO and random share one deque and
+/// The run-time form of a [`Scheduler`]: FIFO and random share one ring and
 /// are told apart by a one-byte tag checked first, so the common cases cost no
 /// virtual call and no enum unpacking.
 pub(crate) struct ReadyQueue {
     kind: Kind,
     /// The ready tasks of the built-in strategies, in wake order (random picks
     /// swap-remove from it).
-    queue: VecDeque<ReadyTask>,
+    queue: Ring<ReadyTask>,
     /// A user-supplied strategy (`kind` is `Custom`).
     custom: Option<Box<dyn Schedule>>,
 }
@@ -85,7 +85,7 @@ impl ReadyQueue {
             Scheduler::Random => (Kind::Random, None),
             Scheduler::Custom(c) => (Kind::Custom, Some(c)),
         };
-        let queue = if custom.is_some() { VecDeque::new() } else { VecDeque::with_capacity(16) };
+        let queue = Ring::new(ReadyTask { key: 0, node: 0 }, if custom.is_some() { 1 } else { 16 });
         ReadyQueue { kind, queue, custom }
     }
 
@@ -121,7 +121,7 @@ impl ReadyQueue {
         }
         match self.queue.len() {
             0 => None,
-            1 => self.queue.pop_back(),
+            1 => self.queue.swap_remove_back(0),
             n => self.queue.swap_remove_back(rng.random_range(0..n)),
         }
     }
