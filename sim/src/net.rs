@@ -9,13 +9,14 @@
 use crate::config::Config;
 use crate::latency::{Link, LinkConfig};
 use crate::payload::{Payload, PayloadType};
+use crate::ring::Ring;
 use crate::rng::{self, SimRng, Stream};
 use crate::runtime::{self, State};
 use crate::slab::{Key, Slab};
 pub use crate::socket::Socket;
 use crate::table::Table;
 use microsim_traces::{DropReason, Event, NodeIx, Port};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::task::Waker;
 
@@ -95,7 +96,7 @@ struct Envelope {
 
 pub(crate) struct SocketSlot {
     pub(crate) ty: PayloadType,
-    pub(crate) queue: VecDeque<(Addr, u64, Payload)>,
+    pub(crate) queue: Ring<(Addr, u64, Payload)>,
     pub(crate) waker: Option<Waker>,
 }
 
@@ -165,7 +166,7 @@ impl Net {
     /// Closes a socket, returning the messages still queued in it.
     pub(crate) fn close_socket(&mut self, key: Key) -> Vec<(u64, Payload)> {
         match self.sockets.remove(key) {
-            Some(slot) => slot.queue.into_iter().map(|(_, msg, p)| (msg, p)).collect(),
+            Some(slot) => slot.queue.map(|(_, msg, p)| (msg, p)).collect(),
             None => Vec::new(),
         }
     }

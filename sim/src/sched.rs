@@ -85,7 +85,7 @@ impl ReadyQueue {
             Scheduler::Random => (Kind::Random, None),
             Scheduler::Custom(c) => (Kind::Custom, Some(c)),
         };
-        let queue = Ring::new(ReadyTask { key: 0, node: 0 }, if custom.is_some() { 1 } else { 16 });
+        let queue = Ring::with_capacity(if custom.is_some() { 0 } else { 16 });
         ReadyQueue { kind, queue, custom }
     }
 

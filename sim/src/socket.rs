@@ -7,10 +7,10 @@
 use crate::error::{check_name, SimError};
 use crate::net::{Addr, SocketSlot, ToAddr};
 use crate::payload::{Message, Payload, PayloadType};
+use crate::ring::Ring;
 use crate::runtime::{self, Inner};
 use crate::slab::{fresh_generation, Key};
 use microsim_traces::{NodeIx, Port};
-use std::collections::VecDeque;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::marker::PhantomData;
@@ -119,7 +119,7 @@ fn bind_at<M: Message>(inner: &Inner, node: NodeIx, port: Port) -> Result<Socket
     if st.nodes.list[node as usize].sockets.iter().any(|(p, _)| *p == port) {
         return Err(SimError::AddrInUse { node: st.nodes.name(node).to_string(), port: st.net.port_name(port) });
     }
-    let slot = SocketSlot { ty: PayloadType::of::<M>(), queue: VecDeque::new(), waker: None };
+    let slot = SocketSlot { ty: PayloadType::of::<M>(), queue: Ring::with_capacity(0), waker: None };
     let key = st.net.sockets.insert(fresh_generation(), slot);
     st.nodes.list[node as usize].sockets.push((port, key));
     Ok(Socket { key, addr: Addr { node, port }, _marker: PhantomData })
