@@ -30,42 +30,52 @@ impl<T: Copy + Ord> MinHeap<T> {
     pub(crate) fn push(&mut self, item: T) {
         let mut hole = self.v.len();
         self.v.push(item);
-        let v = &mut self.v[..];
-        while hole > 0 {
-            let parent = (hole - 1) / 2;
-            if item >= v[parent] {
-                break;
+        let v = self.v.as_mut_ptr();
+        // SAFETY: every index used is at most `hole`, which starts at the last
+        // index of the (non-empty) vector and only decreases.
+        unsafe {
+            while hole > 0 {
+                let parent = (hole - 1) / 2;
+                if item >= *v.add(parent) {
+                    break;
+                }
+                *v.add(hole) = *v.add(parent);
+                hole = parent;
             }
-            v[hole] = v[parent];
-            hole = parent;
+            *v.add(hole) = item;
         }
-        v[hole] = item;
     }
 
     /// Removes and returns the smallest entry.
     #[inline]
     pub(crate) fn pop(&mut self) -> Option<T> {
         let last = self.v.pop()?;
-        let v = &mut self.v[..];
-        let Some(&top) = v.first() else { return Some(last) };
-        let n = v.len();
-        let mut hole = 0;
-        loop {
-            let mut child = 2 * hole + 1;
-            if child >= n {
-                break;
-            }
-            if child + 1 < n && v[child + 1] < v[child] {
-                child += 1;
-            }
-            if last <= v[child] {
-                break;
-            }
-            v[hole] = v[child];
-            hole = child;
+        let n = self.v.len();
+        if n == 0 {
+            return Some(last);
         }
-        v[hole] = last;
-        Some(top)
+        let v = self.v.as_mut_ptr();
+        // SAFETY: every index read or written is checked below `n`, the length.
+        unsafe {
+            let top = *v;
+            let mut hole = 0;
+            loop {
+                let mut child = 2 * hole + 1;
+                if child >= n {
+                    break;
+                }
+                if child + 1 < n && *v.add(child + 1) < *v.add(child) {
+                    child += 1;
+                }
+                if last <= *v.add(child) {
+                    break;
+                }
+                *v.add(hole) = *v.add(child);
+                hole = child;
+            }
+            *v.add(hole) = last;
+            Some(top)
+        }
     }
 }
 
