@@ -28,21 +28,25 @@ impl<T: Copy + Ord> MinHeap<T> {
     /// Adds an entry.
     #[inline]
     pub(crate) fn push(&mut self, item: T) {
-        let mut hole = self.v.len();
-        self.v.push(item);
+        let len = self.v.len();
+        self.v.reserve(1);
         let v = self.v.as_mut_ptr();
-        // SAFETY: every index used is at most `hole`, which starts at the last
-        // index of the (non-empty) vector and only decreases.
+        // SAFETY: there is room for `len + 1` entries; every index written is at
+        // most `hole`, which starts at `len` and only decreases, and every index
+        // read is a parent, below `hole`, so initialised. The entry at `len` is
+        // written before the length covers it.
         unsafe {
+            let mut hole = len;
             while hole > 0 {
                 let parent = (hole - 1) / 2;
                 if item >= *v.add(parent) {
                     break;
                 }
-                *v.add(hole) = *v.add(parent);
+                v.add(hole).write(*v.add(parent));
                 hole = parent;
             }
-            *v.add(hole) = item;
+            v.add(hole).write(item);
+            self.v.set_len(len + 1);
         }
     }
 
