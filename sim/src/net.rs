@@ -173,11 +173,16 @@ impl Net {
 
     #[inline]
     fn delivery_time(&mut self, now: u64, from: NodeIx, to: NodeIx) -> u64 {
-        let link = if self.links.is_empty() {
-            &self.default_link
-        } else {
-            self.links.get(&(from, to)).unwrap_or(&self.default_link)
-        };
+        if self.links.is_empty() && !self.default_link.fifo {
+            return now.saturating_add(self.default_link.latency.sample(&mut self.rng));
+        }
+        self.delivery_time_on_link(now, from, to)
+    }
+
+    /// `delivery_time` with per-link settings or FIFO links (out of line).
+    #[inline(never)]
+    fn delivery_time_on_link(&mut self, now: u64, from: NodeIx, to: NodeIx) -> u64 {
+        let link = self.links.get(&(from, to)).unwrap_or(&self.default_link);
         let mut at = now.saturating_add(link.latency.sample(&mut self.rng));
         if link.fifo {
             let tail = self.fifo_tail.entry((from, to)).or_insert(0);
