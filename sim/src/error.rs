@@ -45,9 +45,10 @@ pub enum SimError {
 pub(crate) fn check_name(name: &str) -> Result<(), SimError> {
     let why = if name.is_empty() {
         "a name must not be empty"
-    } else if name.chars().count() > 64 {
+    } else if name.len() > 64 && name.chars().count() > 64 {
+        // (A name of at most 64 bytes has at most 64 characters.)
         "a name must be at most 64 characters"
-    } else if name.chars().any(char::is_control) {
+    } else if has_control(name) {
         "a name must not contain control characters"
     } else if name.starts_with('#') {
         "a name must not start with `#` (reserved for ephemeral ports)"
@@ -55,4 +56,13 @@ pub(crate) fn check_name(name: &str) -> Result<(), SimError> {
         return Ok(());
     };
     Err(SimError::InvalidName { name: name.to_string(), why })
+}
+
+/// Whether `name` contains a control character (bytewise when it is ASCII).
+fn has_control(name: &str) -> bool {
+    if name.is_ascii() {
+        name.bytes().any(|b| b.is_ascii_control())
+    } else {
+        name.chars().any(char::is_control)
+    }
 }
