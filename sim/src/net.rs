@@ -74,7 +74,7 @@ impl ToAddr for (&str, &str) {
         runtime::with(|i| {
             let mut st = i.state.borrow_mut();
             let st = &mut *st;
-            let node = st.nodes.index_or_ghost(self.0, i.seed);
+            let node = st.nodes.index_or_ghost(self.0);
             Addr { node, port: st.net.intern_port(self.1) }
         })
     }

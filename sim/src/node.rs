@@ -105,7 +105,17 @@ pub(crate) struct Node {
     main: Option<Key>,
     held: Vec<ReadyTask>,
     pub(crate) sockets: Vec<(Port, Key)>,
-    pub(crate) rng: SimRng,
+    /// The node's stream for service code, made on first use (it depends only
+    /// on the seed and the name, so when it is made does not matter).
+    rng: Option<Box<SimRng>>,
+}
+
+impl Node {
+    /// The node's generator (see `rng::node_stream`).
+    pub(crate) fn rng(&mut self, seed: u64) -> &mut SimRng {
+        let name = &self.name;
+        self.rng.get_or_insert_with(|| Box::new(node_stream(seed, name)))
+    }
 }
 
 /// The node table.
@@ -139,14 +149,14 @@ impl Nodes {
     }
 
     /// The index of `name`, adding it as a ghost (never started) if unknown.
-    pub(crate) fn index_or_ghost(&mut self, name: &str, seed: u64) -> NodeIx {
+    pub(crate) fn index_or_ghost(&mut self, name: &str) -> NodeIx {
         if let Some(ix) = self.lookup(name) {
             return ix;
         }
-        self.push(name, false, Status::Ghost, None, seed)
+        self.push(name, false, Status::Ghost, None)
     }
 
-    fn push(&mut self, name: &str, client: bool, status: Status, factory: Option<Factory>, seed: u64) -> NodeIx {
+    fn push(&mut self, name: &str, client: bool, status: Status, factory: Option<Factory>) -> NodeIx {
         let ix = NodeIx::try_from(self.list.len()).expect("too many nodes");
         self.list.push(Node {
             name: name.to_string(),
@@ -156,7 +166,7 @@ impl Nodes {
             main: None,
             held: Vec::new(),
             sockets: Vec::new(),
-            rng: node_stream(seed, name),
+            rng: None,
         });
         self.by_name.insert(name.to_string(), ix);
         ix
@@ -207,7 +217,6 @@ impl Inner {
         check_name(name)?;
         let ix = {
             let mut st = self.state.borrow_mut();
-            let seed = self.seed;
             let ix = match st.nodes.lookup(name) {
                 Some(ix) if st.nodes.list[ix as usize].status != Status::Ghost => {
                     return Err(SimError::DuplicateNode(name.to_string()));
@@ -220,7 +229,7 @@ impl Inner {
                     n.factory = Some(factory);
                     ix
                 }
-                None => st.nodes.push(name, client, Status::Waiting, Some(factory), seed),
+                None => st.nodes.push(name, client, Status::Waiting, Some(factory)),
             };
             if client {
                 st.nodes.clients += 1;
