@@ -11,7 +11,6 @@ use crate::net::Net;
 use crate::node::Nodes;
 use crate::outcome::{Failure, Stats};
 use crate::payload::Payload;
-use crate::rng::{self, SimRng, Stream};
 use crate::sched::ReadyQueue;
 use crate::task::Tasks;
 use crate::time::Instant;
@@ -96,7 +95,6 @@ pub(crate) struct State {
     pub(crate) events: Events,
     pub(crate) tasks: Tasks,
     pub(crate) ready: ReadyQueue,
-    pub(crate) sched_rng: SimRng,
     pub(crate) nodes: Nodes,
     pub(crate) net: Net,
     pub(crate) rec: Recording,
@@ -125,8 +123,7 @@ impl Inner {
             now: 0,
             events: Events::default(),
             tasks: Tasks::default(),
-            ready: ReadyQueue::new(scheduler),
-            sched_rng: rng::stream(seed, Stream::Scheduler),
+            ready: ReadyQueue::new(scheduler, seed),
             nodes: Nodes::default(),
             net: Net::new(seed, &config),
             rec,

@@ -6,7 +6,7 @@
 //! seeded-random strategies are built in; [`Schedule`] lets a user plug in more.
 
 use crate::ring::Ring;
-use crate::rng::SimRng;
+use crate::rng::{self, SimRng, Stream};
 use rand::Rng;
 use std::fmt;
 
@@ -69,6 +69,10 @@ pub(crate) struct ReadyQueue {
     queue: Ring<ReadyTask>,
     /// A user-supplied strategy (`kind` is `Custom`).
     custom: Option<Box<dyn Schedule>>,
+    /// The run's scheduler stream, made on first use (FIFO never draws; the
+    /// stream depends only on the seed, so when it is made does not matter).
+    rng: Option<Box<SimRng>>,
+    seed: u64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -79,14 +83,14 @@ enum Kind {
 }
 
 impl ReadyQueue {
-    pub(crate) fn new(s: Scheduler) -> ReadyQueue {
+    pub(crate) fn new(s: Scheduler, seed: u64) -> ReadyQueue {
         let (kind, custom) = match s {
             Scheduler::Fifo => (Kind::Fifo, None),
             Scheduler::Random => (Kind::Random, None),
             Scheduler::Custom(c) => (Kind::Custom, Some(c)),
         };
         let queue = Ring::with_capacity(if custom.is_some() { 0 } else { 16 });
-        ReadyQueue { kind, queue, custom }
+        ReadyQueue { kind, queue, custom, rng: None, seed }
     }
 
     #[inline]
@@ -99,11 +103,11 @@ impl ReadyQueue {
     }
 
     #[inline]
-    pub(crate) fn pop(&mut self, rng: &mut SimRng) -> Option<ReadyTask> {
+    pub(crate) fn pop(&mut self) -> Option<ReadyTask> {
         if self.kind == Kind::Fifo {
             self.queue.pop_front()
         } else {
-            self.pop_other(rng)
+            self.pop_other()
         }
     }
 
@@ -115,7 +119,9 @@ impl ReadyQueue {
     }
 
     #[inline(never)]
-    fn pop_other(&mut self, rng: &mut SimRng) -> Option<ReadyTask> {
+    fn pop_other(&mut self) -> Option<ReadyTask> {
+        let seed = self.seed;
+        let rng = self.rng.get_or_insert_with(|| Box::new(rng::stream(seed, Stream::Scheduler)));
         if let Some(c) = &mut self.custom {
             return c.pop(rng);
         }

@@ -406,7 +406,7 @@ impl State {
     #[inline]
     pub(crate) fn take_ready_task(&mut self) -> Option<Taken> {
         loop {
-            let task = self.ready.pop(&mut self.sched_rng)?;
+            let task = self.ready.pop()?;
             let key = Key::from_u64(task.key);
             let Some(slot) = self.tasks.slab.get_mut(key) else { continue };
             if self.nodes.hold_if_paused(task) {
