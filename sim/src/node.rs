@@ -283,7 +283,7 @@ impl Inner {
             }
         };
         drop(st);
-        let key = self.spawn_task(ix, fut).map(Key::from_u64);
+        let key = self.spawn_task(ix, fut).and_then(Key::from_u64);
         let mut st = self.state.borrow_mut();
         let node = &mut st.nodes.list[ix as usize];
         node.main = key;

@@ -89,12 +89,13 @@ impl Tasks {
     /// Marks a woken task ready; `None` if it is gone or already queued.
     #[inline]
     pub(crate) fn mark_ready(&mut self, key: u64) -> Option<ReadyTask> {
-        let slot = self.slab.get_mut(Key::from_u64(key))?;
+        let key = Key::from_u64(key)?;
+        let slot = self.slab.get_mut(key)?;
         if slot.queued {
             return None;
         }
         slot.queued = true;
-        Some(ReadyTask { key, node: slot.node })
+        Some(ReadyTask { key: key.to_u64(), node: slot.node })
     }
 
     /// Removes every task of `node` (or of every node), returning their futures.
@@ -384,10 +385,11 @@ impl Inner {
     /// Drops one task (from `JoinHandle::abort`).
     pub(crate) fn abort_task(&self, key: u64) {
         let mut st = self.state.borrow_mut();
-        let Some((serial, node, fut)) = st.tasks.remove(Key::from_u64(key)) else { return };
+        let Some(key) = Key::from_u64(key) else { return };
+        let Some((serial, node, fut)) = st.tasks.remove(key) else { return };
         let now = st.now;
         st.rec.push(now, node, Event::Exit { task: serial });
-        st.after_exit(Key::from_u64(key), node);
+        st.after_exit(key, node);
         self.drop_outside(st, fut);
     }
 }
@@ -407,7 +409,7 @@ impl State {
     pub(crate) fn take_ready_task(&mut self) -> Option<Taken> {
         loop {
             let task = self.ready.pop()?;
-            let key = Key::from_u64(task.key);
+            let Some(key) = Key::from_u64(task.key) else { continue };
             let Some(slot) = self.tasks.slab.get_mut(key) else { continue };
             if self.nodes.hold_if_paused(task) {
                 continue;
