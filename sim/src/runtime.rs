@@ -161,28 +161,33 @@ impl Inner {
         self.start_nodes();
         loop {
             let mut st = self.state.borrow_mut();
-            if self.woken.get() {
-                self.drain_wakes(&mut st);
-            }
-            if st.failure.is_some() {
-                return Stop::Finished;
-            }
-            if let Some(task) = st.take_ready_task() {
-                drop(st);
-                self.poll_task(task);
-                continue;
-            }
-            if st.nodes.clients_done() {
-                return Stop::Finished;
-            }
-            match st.next_event(deadline) {
-                Ok(None) => {}
-                // Payloads of dropped messages are released after the borrow ends.
-                Ok(Some(dropped)) => {
-                    drop(st);
-                    drop(dropped);
+            // The borrow is kept while events are handled (no user code runs)
+            // and released before a task is polled or a payload dropped.
+            loop {
+                if self.woken.get() {
+                    self.drain_wakes(&mut st);
                 }
-                Err(stop) => return stop,
+                if st.failure.is_some() {
+                    return Stop::Finished;
+                }
+                if let Some(task) = st.take_ready_task() {
+                    drop(st);
+                    self.poll_task(task);
+                    break;
+                }
+                if st.nodes.clients_done() {
+                    return Stop::Finished;
+                }
+                match st.next_event(deadline) {
+                    Ok(None) => {}
+                    // Payloads of dropped messages are released after the borrow ends.
+                    Ok(Some(dropped)) => {
+                        drop(st);
+                        drop(dropped);
+                        break;
+                    }
+                    Err(stop) => return stop,
+                }
             }
         }
     }
