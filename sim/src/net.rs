@@ -18,6 +18,7 @@ use crate::table::Table;
 use microsim_traces::{DropReason, Event, NodeIx, Port};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::rc::Rc;
 use std::task::Waker;
 
 /// A node and a port: where a socket is bound and where messages go.
@@ -108,8 +109,9 @@ pub(crate) struct Net {
     fifo_tail: BTreeMap<(NodeIx, NodeIx), u64>,
     flights: Table<Envelope>,
     pub(crate) sockets: Slab<SocketSlot>,
-    port_names: Vec<String>,
-    port_index: BTreeMap<String, u32>,
+    /// Port names by index, shared with `port_index` (one allocation per name).
+    port_names: Vec<Rc<str>>,
+    port_index: BTreeMap<Rc<str>, u32>,
     next_ephemeral: u32,
     next_msg: u64,
     queue_capacity: usize,
@@ -142,8 +144,9 @@ impl Net {
             return Port::named(ix);
         }
         let ix = self.port_names.len() as u32;
-        self.port_names.push(name.to_string());
-        self.port_index.insert(name.to_string(), ix);
+        let shared: Rc<str> = Rc::from(name);
+        self.port_names.push(shared.clone());
+        self.port_index.insert(shared, ix);
         Port::named(ix)
     }
 
@@ -154,13 +157,13 @@ impl Net {
 
     pub(crate) fn port_name(&self, port: Port) -> String {
         match port.named_index() {
-            Some(ix) => self.port_names[ix as usize].clone(),
+            Some(ix) => self.port_names[ix as usize].to_string(),
             None => format!("#{}", port.ephemeral_number().unwrap_or(0)),
         }
     }
 
     pub(crate) fn port_names(&self) -> Vec<String> {
-        self.port_names.clone()
+        self.port_names.iter().map(|n| n.to_string()).collect()
     }
 
     /// Closes a socket, returning the messages still queued in it.
