@@ -134,6 +134,11 @@ impl Net {
         }
     }
 
+    /// How many messages were sent (message ids are 1, 2, ...).
+    pub(crate) fn sent(&self) -> u64 {
+        self.next_msg
+    }
+
     /// Sets the behaviour of the directed link `from -> to`.
     pub(crate) fn set_link(&mut self, from: NodeIx, to: NodeIx, link: LinkConfig) {
         self.links.insert((from, to), link.into());
@@ -201,9 +206,9 @@ impl State {
     /// the caller after the state borrow ends).
     #[inline]
     pub(crate) fn send(&mut self, from: Addr, to: Addr, payload: Payload) -> Option<Payload> {
+        // `next_msg` also counts the messages sent (see `Net::sent`).
         self.net.next_msg += 1;
         let msg = self.net.next_msg;
-        self.stats.sent += 1;
         let now = self.now;
         if self.rec.is_on() {
             // The message is rendered only if the trace is read (see `Outcome::trace`).
