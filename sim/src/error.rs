@@ -43,6 +43,14 @@ pub enum SimError {
 
 /// Checks a node or port name: 1 to 64 characters, no control characters.
 pub(crate) fn check_name(name: &str) -> Result<(), SimError> {
+    let bytes = name.as_bytes();
+    // The common case in one pass: 1 to 64 printable ASCII bytes, no leading `#`.
+    if matches!(bytes.first(), Some(&b) if b != b'#')
+        && bytes.len() <= 64
+        && bytes.iter().all(|b| (b' '..=b'~').contains(b))
+    {
+        return Ok(());
+    }
     let why = if name.is_empty() {
         "a name must not be empty"
     } else if name.chars().count() > 64 {

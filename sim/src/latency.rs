@@ -70,20 +70,24 @@ impl LatencyNs {
         match *self {
             LatencyNs::Fixed(d) => d,
             LatencyNs::Uniform(min, max) => range_u64(rng, min, max),
-            LatencyNs::LongTail(min, median, max) => {
-                const SHAPE: f64 = 1.16;
-                // u in (0, 1]: 1 - [0, 1).
-                let u = 1.0 - rng.random::<f64>();
-                let scale = (median - min) as f64 / (2f64.powf(1.0 / SHAPE) - 1.0);
-                let extra = scale * (u.powf(-1.0 / SHAPE) - 1.0);
-                let total = min as f64 + extra;
-                if total >= max as f64 {
-                    max
-                } else {
-                    total as u64
-                }
-            }
+            LatencyNs::LongTail(min, median, max) => long_tail(rng, min, median, max),
         }
+    }
+}
+
+/// Draws from the long-tailed distribution (out of line: it is long and rare).
+#[inline(never)]
+fn long_tail(rng: &mut SimRng, min: u64, median: u64, max: u64) -> u64 {
+    const SHAPE: f64 = 1.16;
+    // u in (0, 1]: 1 - [0, 1).
+    let u = 1.0 - rng.random::<f64>();
+    let scale = (median - min) as f64 / (2f64.powf(1.0 / SHAPE) - 1.0);
+    let extra = scale * (u.powf(-1.0 / SHAPE) - 1.0);
+    let total = min as f64 + extra;
+    if total >= max as f64 {
+        max
+    } else {
+        total as u64
     }
 }
 

@@ -10,13 +10,16 @@ use crate::config::Config;
 use crate::latency::{Link, LinkConfig};
 use crate::netfault::{NetFaults, Verdict};
 use crate::payload::{Payload, PayloadType};
+use crate::ring::Ring;
 use crate::rng::{self, SimRng, Stream};
 use crate::runtime::{self, State};
 use crate::slab::{Key, Slab};
 pub use crate::socket::Socket;
+use crate::table::Table;
 use microsim_traces::{DropReason, Event, NodeIx, Port};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::fmt;
+use std::rc::Rc;
 use std::task::Waker;
 
 /// A node and a port: where a socket is bound and where messages go.
@@ -73,7 +76,7 @@ impl ToAddr for (&str, &str) {
         runtime::with(|i| {
             let mut st = i.state.borrow_mut();
             let st = &mut *st;
-            let node = st.nodes.index_or_ghost(self.0, i.seed);
+            let node = st.nodes.index_or_ghost(self.0);
             Addr { node, port: st.net.intern_port(self.1) }
         })
     }
@@ -95,7 +98,7 @@ struct Envelope {
 
 pub(crate) struct SocketSlot {
     pub(crate) ty: PayloadType,
-    pub(crate) queue: VecDeque<(Addr, u64, Payload)>,
+    pub(crate) queue: Ring<(Addr, u64, Payload)>,
     pub(crate) waker: Option<Waker>,
 }
 
@@ -105,10 +108,11 @@ pub(crate) struct Net {
     default_link: Link,
     links: BTreeMap<(NodeIx, NodeIx), Link>,
     fifo_tail: BTreeMap<(NodeIx, NodeIx), u64>,
-    flights: Slab<Envelope>,
+    flights: Table<Envelope>,
     pub(crate) sockets: Slab<SocketSlot>,
-    port_names: Vec<String>,
-    port_index: BTreeMap<String, u32>,
+    /// Port names by index, shared with `port_index` (one allocation per name).
+    port_names: Vec<Rc<str>>,
+    port_index: BTreeMap<Rc<str>, u32>,
     next_ephemeral: u32,
     next_msg: u64,
     queue_capacity: usize,
@@ -127,7 +131,7 @@ impl Net {
             default_link: config.link.into(),
             links: BTreeMap::new(),
             fifo_tail: BTreeMap::new(),
-            flights: Slab::default(),
+            flights: Table::default(),
             sockets: Slab::default(),
             port_names: Vec::new(),
             port_index: BTreeMap::new(),
@@ -151,6 +155,11 @@ impl Net {
         self.default_link.latency = latency.in_nanos();
     }
 
+    /// How many messages were sent (message ids are 1, 2, ...).
+    pub(crate) fn sent(&self) -> u64 {
+        self.next_msg
+    }
+
     /// Sets the behaviour of the directed link `from -> to`.
     pub(crate) fn set_link(&mut self, from: NodeIx, to: NodeIx, link: LinkConfig) {
         self.links.insert((from, to), link.into());
@@ -161,8 +170,9 @@ impl Net {
             return Port::named(ix);
         }
         let ix = self.port_names.len() as u32;
-        self.port_names.push(name.to_string());
-        self.port_index.insert(name.to_string(), ix);
+        let shared: Rc<str> = Rc::from(name);
+        self.port_names.push(shared.clone());
+        self.port_index.insert(shared, ix);
         Port::named(ix)
     }
 
@@ -173,30 +183,35 @@ impl Net {
 
     pub(crate) fn port_name(&self, port: Port) -> String {
         match port.named_index() {
-            Some(ix) => self.port_names[ix as usize].clone(),
+            Some(ix) => self.port_names[ix as usize].to_string(),
             None => format!("#{}", port.ephemeral_number().unwrap_or(0)),
         }
     }
 
     pub(crate) fn port_names(&self) -> Vec<String> {
-        self.port_names.clone()
+        self.port_names.iter().map(|n| n.to_string()).collect()
     }
 
     /// Closes a socket, returning the messages still queued in it.
     pub(crate) fn close_socket(&mut self, key: Key) -> Vec<(u64, Payload)> {
         match self.sockets.remove(key) {
-            Some(slot) => slot.queue.into_iter().map(|(_, msg, p)| (msg, p)).collect(),
+            Some(slot) => slot.queue.map(|(_, msg, p)| (msg, p)).collect(),
             None => Vec::new(),
         }
     }
 
     #[inline]
     fn delivery_time(&mut self, now: u64, from: NodeIx, to: NodeIx) -> u64 {
-        let link = if self.links.is_empty() {
-            &self.default_link
-        } else {
-            self.links.get(&(from, to)).unwrap_or(&self.default_link)
-        };
+        if self.links.is_empty() && !self.default_link.fifo {
+            return now.saturating_add(self.default_link.latency.sample(&mut self.rng));
+        }
+        self.delivery_time_on_link(now, from, to)
+    }
+
+    /// `delivery_time` with per-link settings or FIFO links (out of line).
+    #[inline(never)]
+    fn delivery_time_on_link(&mut self, now: u64, from: NodeIx, to: NodeIx) -> u64 {
+        let link = self.links.get(&(from, to)).unwrap_or(&self.default_link);
         let mut at = now.saturating_add(link.latency.sample(&mut self.rng));
         if link.fifo {
             let tail = self.fifo_tail.entry((from, to)).or_insert(0);
@@ -216,8 +231,8 @@ impl State {
     pub(crate) fn send(&mut self, from: Addr, to: Addr, payload: Payload, copy: Option<Payload>) -> Option<Payload> {
         let Some(msg) = self.begin_send(from, to, copy) else { return Some(payload) };
         let at = self.net.delivery_time(self.now, from.node, to.node);
-        let flight = self.net.flights.insert(0, Envelope { msg, from, to, payload });
-        self.events.schedule_delivery(at, flight.index);
+        let flight = self.net.flights.insert(Envelope { msg, from, to, payload });
+        self.events.schedule_delivery(at, flight);
         None
     }
 
@@ -225,9 +240,9 @@ impl State {
     /// destination names no node.
     #[inline]
     fn begin_send(&mut self, from: Addr, to: Addr, copy: Option<Payload>) -> Option<u64> {
+        // `next_msg` also counts the messages sent (see `Net::sent`).
         self.net.next_msg += 1;
         let msg = self.net.next_msg;
-        self.stats.sent += 1;
         if self.rec.is_on() {
             self.record_send(msg, from.node, to, copy);
         }
@@ -268,15 +283,15 @@ impl State {
             Verdict::Cut => DropReason::Cut,
             Verdict::Lost => DropReason::Lost,
             Verdict::Hold => {
-                let flight = self.net.flights.insert(0, Envelope { msg, from, to, payload });
-                self.net.held.entry((from.node, to.node)).or_default().push(flight.index);
+                let flight = self.net.flights.insert(Envelope { msg, from, to, payload });
+                self.net.held.entry((from.node, to.node)).or_default().push(flight);
                 return None;
             }
             Verdict::Deliver | Verdict::Duplicate => {
                 for payload in std::iter::once(payload).chain(twin) {
                     let at = self.net.delivery_time(self.now, from.node, to.node);
-                    let flight = self.net.flights.insert(0, Envelope { msg, from, to, payload });
-                    self.events.schedule_delivery(at, flight.index);
+                    let flight = self.net.flights.insert(Envelope { msg, from, to, payload });
+                    self.events.schedule_delivery(at, flight);
                 }
                 if verdict == Verdict::Duplicate {
                     self.rec.push(self.now, from.node, Event::Duplicate { msg });
@@ -291,7 +306,7 @@ impl State {
     /// Schedules the delivery of a held message (its link was unclogged) with a
     /// fresh latency from now.
     pub(crate) fn schedule_held(&mut self, flight: u32) {
-        let env = self.net.flights.get(Key { index: flight, generation: 0 }).expect("a held message is in flight");
+        let env = self.net.flights.get(flight);
         let (from, to) = (env.from.node, env.to.node);
         let at = self.net.delivery_time(self.now, from, to);
         self.events.schedule_delivery(at, flight);
@@ -317,11 +332,7 @@ impl State {
     /// Delivers in-flight message `flight` now, or drops it (returned to the caller).
     #[inline]
     pub(crate) fn deliver(&mut self, flight: u32) -> Option<Payload> {
-        let env = self
-            .net
-            .flights
-            .remove(Key { index: flight, generation: 0 })
-            .expect("a scheduled delivery has its message");
+        let env = self.net.flights.remove(flight);
         let now = self.now;
         let node = &self.nodes.list[env.to.node as usize];
         let blocked = if self.net.faulty { self.net.faults.reachable(env.from.node, env.to.node) } else { None };

@@ -107,12 +107,30 @@ pub(crate) struct Node {
     main: Option<Key>,
     held: Vec<ReadyTask>,
     pub(crate) sockets: Vec<(Port, Key)>,
-    pub(crate) rng: SimRng,
+    /// The node's stream for service code, made on first use (it depends only
+    /// on the seed and the name, so when it is made does not matter).
+    rng: Option<Box<SimRng>>,
     /// The node's clocks (kept across restarts: a restart does not fix a clock).
     pub(crate) clock: Clock,
     /// The node's disk: kept across restarts, lost by a crash-and-wipe.
     pub(crate) disk: Disk,
-    pub(crate) disk_rng: SimRng,
+    /// The stream of its disk's faults, made on first use.
+    disk_rng: Option<Box<SimRng>>,
+}
+
+impl Node {
+    /// The node's generator (see `rng::node_stream`).
+    pub(crate) fn rng(&mut self, seed: u64) -> &mut SimRng {
+        let name = &self.name;
+        self.rng.get_or_insert_with(|| Box::new(node_stream(seed, name)))
+    }
+
+    /// The node's disk and the generator of its faults (see `rng::node_disk_stream`).
+    pub(crate) fn disk_and_rng(&mut self, seed: u64) -> (&mut Disk, &mut SimRng) {
+        let name = &self.name;
+        let rng = self.disk_rng.get_or_insert_with(|| Box::new(node_disk_stream(seed, name)));
+        (&mut self.disk, rng)
+    }
 }
 
 /// The node table.
@@ -122,6 +140,8 @@ pub(crate) struct Nodes {
     by_name: BTreeMap<String, NodeIx>,
     clients: usize,
     clients_running: usize,
+    /// How many nodes are paused (zero lets the scheduler skip the status check).
+    paused: usize,
 }
 
 impl Nodes {
@@ -149,14 +169,14 @@ impl Nodes {
     }
 
     /// The index of `name`, adding it as a ghost (never started) if unknown.
-    pub(crate) fn index_or_ghost(&mut self, name: &str, seed: u64) -> NodeIx {
+    pub(crate) fn index_or_ghost(&mut self, name: &str) -> NodeIx {
         if let Some(ix) = self.lookup(name) {
             return ix;
         }
-        self.push(name, false, Status::Ghost, None, seed)
+        self.push(name, false, Status::Ghost, None)
     }
 
-    fn push(&mut self, name: &str, client: bool, status: Status, factory: Option<Factory>, seed: u64) -> NodeIx {
+    fn push(&mut self, name: &str, client: bool, status: Status, factory: Option<Factory>) -> NodeIx {
         let ix = NodeIx::try_from(self.list.len()).expect("too many nodes");
         self.list.push(Node {
             name: name.to_string(),
@@ -166,10 +186,10 @@ impl Nodes {
             main: None,
             held: Vec::new(),
             sockets: Vec::new(),
-            rng: node_stream(seed, name),
+            rng: None,
             clock: Clock::default(),
             disk: Disk::default(),
-            disk_rng: node_disk_stream(seed, name),
+            disk_rng: None,
         });
         self.by_name.insert(name.to_string(), ix);
         ix
@@ -178,6 +198,9 @@ impl Nodes {
     /// Holds a ready task of a paused node; true if held.
     #[inline]
     pub(crate) fn hold_if_paused(&mut self, task: ReadyTask) -> bool {
+        if self.paused == 0 {
+            return false;
+        }
         let node = &mut self.list[task.node as usize];
         if node.status == Status::Paused {
             node.held.push(task);
@@ -247,7 +270,6 @@ impl Inner {
         check_name(name)?;
         let ix = {
             let mut st = self.state.borrow_mut();
-            let seed = self.seed;
             let ix = match st.nodes.lookup(name) {
                 Some(ix) if st.nodes.list[ix as usize].status != Status::Ghost => {
                     return Err(SimError::DuplicateNode(name.to_string()));
@@ -260,7 +282,7 @@ impl Inner {
                     n.factory = Some(factory);
                     ix
                 }
-                None => st.nodes.push(name, client, Status::Waiting, Some(factory), seed),
+                None => st.nodes.push(name, client, Status::Waiting, Some(factory)),
             };
             if client {
                 st.nodes.clients += 1;
@@ -314,7 +336,7 @@ impl Inner {
             }
         };
         drop(st);
-        let key = self.spawn_task(ix, fut).map(Key::from_u64);
+        let key = self.spawn_task(ix, fut).and_then(Key::from_u64);
         let mut st = self.state.borrow_mut();
         let node = &mut st.nodes.list[ix as usize];
         node.main = key;
@@ -358,13 +380,17 @@ impl Inner {
             futs.extend(fut);
         }
         let node = &mut st_ref.nodes.list[ix as usize];
+        if node.status == Status::Paused {
+            st_ref.nodes.paused -= 1;
+        }
         node.status = Status::Crashed;
         node.held.clear();
         let losses = if wipe {
             node.disk.wipe();
             Vec::new()
         } else {
-            node.disk.crash(&mut node.disk_rng)
+            let (disk, rng) = node.disk_and_rng(self.seed);
+            disk.crash(rng)
         };
         if node.main.take().is_some() && node.client {
             st_ref.nodes.clients_running -= 1;
@@ -406,6 +432,7 @@ impl Inner {
         let now = st.now;
         st.rec.push(now, ix, Event::Pause);
         st.nodes.list[ix as usize].status = Status::Paused;
+        st.nodes.paused += 1;
         Ok(())
     }
 
@@ -415,6 +442,7 @@ impl Inner {
         let mut st = self.state.borrow_mut();
         let st = &mut *st;
         st.rec.push(st.now, ix, Event::Resume);
+        st.nodes.paused -= 1;
         let node = &mut st.nodes.list[ix as usize];
         node.status = Status::Up;
         for task in std::mem::take(&mut node.held) {

@@ -157,14 +157,27 @@ impl Payload {
         if !self.is::<T>() {
             return Err(self);
         }
+        // SAFETY: just checked.
+        Ok(unsafe { self.downcast_unchecked() })
+    }
+
+    /// Takes the value out, knowing it is a `T`.
+    ///
+    /// # Safety
+    ///
+    /// The value must be a `T` (`self.is::<T>()`).
+    #[inline]
+    pub(crate) unsafe fn downcast_unchecked<T: Message>(self) -> T {
+        debug_assert!(self.is::<T>(), "downcast_unchecked to the wrong type");
         let this = mem::ManuallyDrop::new(self);
         let data = this.data.as_ptr().cast::<u8>();
         if VTableOf::<T>::INLINE {
-            // SAFETY: the type matches and the value is inline; `this` is not dropped.
-            Ok(unsafe { data.cast::<T>().read() })
+            // SAFETY: the type matches (the caller's promise) and the value is
+            // inline; `this` is not dropped.
+            unsafe { data.cast::<T>().read() }
         } else {
             // SAFETY: the type matches and the buffer holds the box pointer.
-            Ok(*unsafe { Box::from_raw(data.cast::<*mut T>().read()) })
+            *unsafe { Box::from_raw(data.cast::<*mut T>().read()) }
         }
     }
 }

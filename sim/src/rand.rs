@@ -25,7 +25,7 @@ pub fn with_rng<R>(f: impl FnOnce(&mut SimRng) -> R) -> R {
         let node = inner.current_node();
         assert!(node != microsim_traces::NO_NODE, "microsim::rand is for code running on a node");
         let mut st = inner.state.borrow_mut();
-        f(&mut st.nodes.list[node as usize].rng)
+        f(st.nodes.list[node as usize].rng(inner.seed))
     })
 }
 

@@ -11,7 +11,6 @@ use crate::net::Net;
 use crate::node::Nodes;
 use crate::outcome::{Failure, Stats};
 use crate::payload::Payload;
-use crate::rng::{self, SimRng, Stream};
 use crate::sched::ReadyQueue;
 use crate::task::Tasks;
 use crate::time::Instant;
@@ -101,7 +100,6 @@ pub(crate) struct State {
     pub(crate) events: Events,
     pub(crate) tasks: Tasks,
     pub(crate) ready: ReadyQueue,
-    pub(crate) sched_rng: SimRng,
     pub(crate) nodes: Nodes,
     pub(crate) net: Net,
     pub(crate) rec: Recording,
@@ -110,8 +108,11 @@ pub(crate) struct State {
     pub(crate) failure: Option<Failure>,
     /// Whether the nodes have been started.
     pub(crate) started: bool,
-    /// Steps taken (task polls plus events handled).
-    pub(crate) steps: u64,
+    /// Steps that may still be taken before `config.limits.max_steps` is exceeded
+    /// (a countdown, so counting a step is one decrement and one test).
+    steps_left: u64,
+    /// Steps counted after the budget ran out (the run stops at the first).
+    steps_over: u64,
     /// RPC calls made (the last call id).
     pub(crate) calls: u64,
     /// `config.limits.max_time` in nanoseconds.
@@ -133,15 +134,15 @@ impl Inner {
             now: 0,
             events: Events::default(),
             tasks: Tasks::default(),
-            ready: ReadyQueue::new(scheduler),
-            sched_rng: rng::stream(seed, Stream::Scheduler),
+            ready: ReadyQueue::new(scheduler, seed),
             nodes: Nodes::default(),
             net: Net::new(seed, &config),
             rec,
             stats: Stats::default(),
             failure: None,
             started: false,
-            steps: 0,
+            steps_left: config.limits.max_steps,
+            steps_over: 0,
             calls: 0,
             max_time_ns: config.limits.max_time_ns(),
             unrendered: Default::default(),
@@ -149,7 +150,7 @@ impl Inner {
             next_step_ns: u64::MAX,
             points: crate::faultpoint::PointState::new(
                 config.fault_points.clone(),
-                rng::stream(seed, Stream::FaultPoints),
+                crate::rng::stream(seed, crate::rng::Stream::FaultPoints),
             ),
             config,
         };
@@ -211,32 +212,38 @@ impl Inner {
         }
         loop {
             let mut st = self.state.borrow_mut();
-            if self.woken.get() {
-                self.drain_wakes(&mut st);
-            }
-            if st.failure.is_some() {
-                return Stop::Finished;
-            }
-            if let Some(task) = st.take_ready_task() {
-                drop(st);
-                self.poll_task(task);
-                continue;
-            }
-            if st.nodes.clients_done() {
-                return Stop::Finished;
-            }
-            match st.next_event(deadline) {
-                Ok(Next::Handled) => {}
-                // Payloads of dropped messages are released after the borrow ends.
-                Ok(Next::Dropped(dropped)) => {
-                    drop(st);
-                    drop(dropped);
+            // The borrow is kept while events are handled (no user code runs)
+            // and released before a task is polled or a payload dropped.
+            loop {
+                if self.woken.get() {
+                    self.drain_wakes(&mut st);
                 }
-                Ok(Next::PlanStep(step)) => {
-                    drop(st);
-                    self.apply_step(&step);
+                if st.failure.is_some() {
+                    return Stop::Finished;
                 }
-                Err(stop) => return stop,
+                if let Some(task) = st.take_ready_task() {
+                    drop(st);
+                    self.poll_task(task);
+                    break;
+                }
+                if st.nodes.clients_done() {
+                    return Stop::Finished;
+                }
+                match st.next_event(deadline) {
+                    Ok(Next::Handled) => {}
+                    // Payloads of dropped messages are released after the borrow ends.
+                    Ok(Next::Dropped(dropped)) => {
+                        drop(st);
+                        drop(dropped);
+                        break;
+                    }
+                    Ok(Next::PlanStep(step)) => {
+                        drop(st);
+                        self.apply_step(&step);
+                        break;
+                    }
+                    Err(stop) => return stop,
+                }
             }
         }
     }
@@ -337,12 +344,18 @@ impl State {
     /// Counts a step; true when the step limit is exceeded (and the failure set).
     #[inline]
     pub(crate) fn count_step(&mut self) -> bool {
-        self.steps += 1;
-        if self.steps > self.config.limits.max_steps {
+        if self.steps_left == 0 {
+            self.steps_over += 1;
             let limit = self.config.limits.max_steps;
             self.fail(Failure::StepLimit { limit });
             return true;
         }
+        self.steps_left -= 1;
         false
+    }
+
+    /// Steps taken (task polls plus events handled).
+    pub(crate) fn steps(&self) -> u64 {
+        self.config.limits.max_steps - self.steps_left + self.steps_over
     }
 }

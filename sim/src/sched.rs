@@ -5,9 +5,9 @@
 //! only on the order of wake-ups and the scheduler's own random stream. FIFO and
 //! seeded-random strategies are built in; [`Schedule`] lets a user plug in more.
 
-use crate::rng::SimRng;
+use crate::ring::Ring;
+use crate::rng::{self, SimRng, Stream};
 use rand::Rng;
-use std::collections::VecDeque;
 use std::fmt;
 
 /// A task that is ready to run, as the scheduler sees it.
@@ -59,42 +59,76 @@ impl fmt::Debug for Scheduler {
     }
 }
 
-/// The run-time form of a [`Scheduler`]: an enum, so the common cases cost no
-/// virtual call.
-pub(crate) enum ReadyQueue {
-    Fifo(VecDeque<ReadyTask>),
-    Random(Vec<ReadyTask>),
-    Custom(Box<dyn Schedule>),
+/// The run-time form of a [`Scheduler`]: FIFO and random share one ring and
+/// are told apart by a one-byte tag checked first, so the common cases cost no
+/// virtual call and no enum unpacking.
+pub(crate) struct ReadyQueue {
+    kind: Kind,
+    /// The ready tasks of the built-in strategies, in wake order (random picks
+    /// swap-remove from it).
+    queue: Ring<ReadyTask>,
+    /// A user-supplied strategy (`kind` is `Custom`).
+    custom: Option<Box<dyn Schedule>>,
+    /// The run's scheduler stream, made on first use (FIFO never draws; the
+    /// stream depends only on the seed, so when it is made does not matter).
+    rng: Option<Box<SimRng>>,
+    seed: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Fifo,
+    Random,
+    Custom,
 }
 
 impl ReadyQueue {
-    pub(crate) fn new(s: Scheduler) -> ReadyQueue {
-        match s {
-            Scheduler::Fifo => ReadyQueue::Fifo(VecDeque::with_capacity(16)),
-            Scheduler::Random => ReadyQueue::Random(Vec::with_capacity(16)),
-            Scheduler::Custom(c) => ReadyQueue::Custom(c),
-        }
+    pub(crate) fn new(s: Scheduler, seed: u64) -> ReadyQueue {
+        let (kind, custom) = match s {
+            Scheduler::Fifo => (Kind::Fifo, None),
+            Scheduler::Random => (Kind::Random, None),
+            Scheduler::Custom(c) => (Kind::Custom, Some(c)),
+        };
+        let queue = Ring::with_capacity(if custom.is_some() { 0 } else { 16 });
+        ReadyQueue { kind, queue, custom, rng: None, seed }
     }
 
     #[inline]
     pub(crate) fn push(&mut self, t: ReadyTask) {
-        match self {
-            ReadyQueue::Fifo(q) => q.push_back(t),
-            ReadyQueue::Random(v) => v.push(t),
-            ReadyQueue::Custom(c) => c.push(t),
+        if self.kind != Kind::Custom {
+            self.queue.push_back(t);
+        } else {
+            self.push_custom(t);
         }
     }
 
     #[inline]
-    pub(crate) fn pop(&mut self, rng: &mut SimRng) -> Option<ReadyTask> {
-        match self {
-            ReadyQueue::Fifo(q) => q.pop_front(),
-            ReadyQueue::Random(v) => match v.len() {
-                0 => None,
-                1 => v.pop(),
-                n => Some(v.swap_remove(rng.random_range(0..n))),
-            },
-            ReadyQueue::Custom(c) => c.pop(rng),
+    pub(crate) fn pop(&mut self) -> Option<ReadyTask> {
+        if self.kind == Kind::Fifo {
+            self.queue.pop_front()
+        } else {
+            self.pop_other()
+        }
+    }
+
+    #[inline(never)]
+    fn push_custom(&mut self, t: ReadyTask) {
+        if let Some(c) = &mut self.custom {
+            c.push(t);
+        }
+    }
+
+    #[inline(never)]
+    fn pop_other(&mut self) -> Option<ReadyTask> {
+        let seed = self.seed;
+        let rng = self.rng.get_or_insert_with(|| Box::new(rng::stream(seed, Stream::Scheduler)));
+        if let Some(c) = &mut self.custom {
+            return c.pop(rng);
+        }
+        match self.queue.len() {
+            0 => None,
+            1 => self.queue.swap_remove_back(0),
+            n => self.queue.swap_remove_back(rng.random_range(0..n)),
         }
     }
 }

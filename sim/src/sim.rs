@@ -5,7 +5,7 @@ use crate::error::SimError;
 use crate::latency::{Latency, LinkConfig};
 use crate::log::SimSubscriber;
 use crate::node::{erase, NodeExit};
-use crate::outcome::{LazyTrace, Outcome};
+use crate::outcome::{LazyTrace, Outcome, Stats};
 use crate::panic;
 use crate::rng::RNG_ALGORITHM;
 use crate::runtime::{Inner, Stop, CTX};
@@ -275,9 +275,9 @@ impl Sim {
             seed: self.inner.seed,
             failure: st.failure.clone(),
             elapsed: Duration::from_nanos(st.now),
-            steps: st.steps,
+            steps: st.steps(),
             trace: LazyTrace::new(recording.finish_packed(header), std::mem::take(&mut st.unrendered)),
-            stats: st.stats,
+            stats: Stats { sent: st.net.sent(), ..st.stats },
             fault_points: st.points.counts(),
         }
     }

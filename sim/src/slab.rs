@@ -2,31 +2,37 @@
 //!
 //! Tasks, timers and sockets live in slabs. A key names a slot and the generation
 //! of its occupant, so a stale key (a waker of a dropped task, a timer that was
-//! cancelled) finds nothing instead of the slot's next occupant.
+//! cancelled) finds nothing instead of the slot's next occupant. Generations
+//! are never zero; a vacant slot has generation zero, so a lookup is one
+//! generation comparison (no separate check that the slot is occupied).
+
+use std::num::NonZeroU32;
 
 /// A slot index and the generation of the value it was made for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct Key {
     pub(crate) index: u32,
-    pub(crate) generation: u32,
+    pub(crate) generation: NonZeroU32,
 }
 
 impl Key {
     /// Packs the key into one word (index low, generation high).
     #[inline]
     pub(crate) fn to_u64(self) -> u64 {
-        u64::from(self.index) | u64::from(self.generation) << 32
+        u64::from(self.index) | u64::from(self.generation.get()) << 32
     }
 
-    /// Unpacks a key made by [`Key::to_u64`].
+    /// Unpacks a key made by [`Key::to_u64`] (`None` for a word no key makes).
     #[inline]
-    pub(crate) fn from_u64(word: u64) -> Key {
-        Key { index: word as u32, generation: (word >> 32) as u32 }
+    pub(crate) fn from_u64(word: u64) -> Option<Key> {
+        Some(Key { index: word as u32, generation: NonZeroU32::new((word >> 32) as u32)? })
     }
 }
 
+/// Invariant: `value` is `Some` exactly when `generation` is not zero.
 #[derive(Debug)]
 struct Entry<T> {
+    /// The occupant's generation, zero when vacant.
     generation: u32,
     value: Option<T>,
 }
@@ -49,17 +55,17 @@ impl<T> Slab<T> {
     /// Stores a value; `generation` must differ from any earlier occupant's of
     /// the slot that a live key may still name (callers use a global counter).
     #[inline]
-    pub(crate) fn insert(&mut self, generation: u32, value: T) -> Key {
+    pub(crate) fn insert(&mut self, generation: NonZeroU32, value: T) -> Key {
         self.len += 1;
         if let Some(index) = self.free.pop() {
             let e = &mut self.entries[index as usize];
-            debug_assert!(e.value.is_none(), "free slot {index} is occupied");
-            e.generation = generation;
+            assert!(e.generation == 0 && e.value.is_none(), "free slot {index} is occupied");
+            e.generation = generation.get();
             e.value = Some(value);
             return Key { index, generation };
         }
         let index = u32::try_from(self.entries.len()).expect("slab exceeds u32 slots");
-        self.entries.push(Entry { generation, value: Some(value) });
+        self.entries.push(Entry { generation: generation.get(), value: Some(value) });
         Key { index, generation }
     }
 
@@ -67,7 +73,8 @@ impl<T> Slab<T> {
     #[inline]
     pub(crate) fn get(&self, key: Key) -> Option<&T> {
         match self.entries.get(key.index as usize) {
-            Some(e) if e.generation == key.generation => e.value.as_ref(),
+            // SAFETY: the generations are equal, so not zero: the slot is occupied.
+            Some(e) if e.generation == key.generation.get() => Some(unsafe { e.value.as_ref().unwrap_unchecked() }),
             _ => None,
         }
     }
@@ -76,7 +83,8 @@ impl<T> Slab<T> {
     #[inline]
     pub(crate) fn get_mut(&mut self, key: Key) -> Option<&mut T> {
         match self.entries.get_mut(key.index as usize) {
-            Some(e) if e.generation == key.generation => e.value.as_mut(),
+            // SAFETY: the generations are equal, so not zero: the slot is occupied.
+            Some(e) if e.generation == key.generation.get() => Some(unsafe { e.value.as_mut().unwrap_unchecked() }),
             _ => None,
         }
     }
@@ -85,10 +93,12 @@ impl<T> Slab<T> {
     #[inline]
     pub(crate) fn remove(&mut self, key: Key) -> Option<T> {
         let e = self.entries.get_mut(key.index as usize)?;
-        if e.generation != key.generation {
+        if e.generation != key.generation.get() {
             return None;
         }
-        let value = e.value.take()?;
+        // SAFETY: the generations are equal, so not zero: the slot is occupied.
+        let value = unsafe { e.value.take().unwrap_unchecked() };
+        e.generation = 0;
         self.free.push(key.index);
         self.len -= 1;
         Some(value)
@@ -101,10 +111,9 @@ impl<T> Slab<T> {
 
     /// The stored values with their keys, in slot order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (Key, &T)> {
-        self.entries
-            .iter()
-            .enumerate()
-            .filter_map(|(i, e)| e.value.as_ref().map(|v| (Key { index: i as u32, generation: e.generation }, v)))
+        self.entries.iter().enumerate().filter_map(|(i, e)| {
+            Some((Key { index: i as u32, generation: NonZeroU32::new(e.generation)? }, e.value.as_ref()?))
+        })
     }
 }
 
@@ -115,15 +124,16 @@ mod tests {
     #[test]
     fn stale_keys_find_nothing() {
         let mut s = Slab::default();
-        let a = s.insert(1, "a");
+        let a = s.insert(NonZeroU32::MIN, "a");
         assert_eq!(s.remove(a), Some("a"));
-        let b = s.insert(2, "b");
+        let b = s.insert(NonZeroU32::new(2).unwrap(), "b");
         assert_eq!(a.index, b.index, "the slot is reused");
         assert_eq!(s.get(a), None);
         assert_eq!(s.remove(a), None);
         assert_eq!(s.get(b), Some(&"b"));
         assert_eq!(s.len(), 1);
-        assert_eq!(Key::from_u64(b.to_u64()), b);
+        assert_eq!(Key::from_u64(b.to_u64()), Some(b));
+        assert_eq!(Key::from_u64(7), None);
     }
 }
 
@@ -135,10 +145,10 @@ thread_local! {
 /// by every simulation on the thread, so a key from an earlier run never matches
 /// an occupant of a later one until the counter wraps after 2^32 insertions).
 #[inline]
-pub(crate) fn fresh_generation() -> u32 {
+pub(crate) fn fresh_generation() -> NonZeroU32 {
     GENERATION.with(|g| {
-        let v = g.get().wrapping_add(1);
-        g.set(v);
+        let v = NonZeroU32::new(g.get().wrapping_add(1)).unwrap_or(NonZeroU32::MIN);
+        g.set(v.get());
         v
     })
 }

@@ -16,6 +16,7 @@ use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::ptr::NonNull;
 use std::rc::Rc;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
@@ -23,8 +24,39 @@ const _: () = assert!(std::mem::size_of::<usize>() == 8, "microsim packs task ke
 
 pub(crate) type TaskFuture = Pin<Box<dyn Future<Output = ()>>>;
 
+/// A task's future, owned through a raw pointer so that it can be polled where
+/// it lives while the task table changes: inserting into the table may move
+/// the slots, never the future's own allocation. It is dropped (in place, as
+/// the pinned box it came from) by `Drop` or after `into_future`.
+struct TaskBox(NonNull<dyn Future<Output = ()>>);
+
+impl TaskBox {
+    fn new(fut: TaskFuture) -> TaskBox {
+        // SAFETY: the future is never moved out of its allocation: it is only
+        // polled in place (`Inner::poll_task`) and dropped as a pinned box.
+        let raw = Box::into_raw(unsafe { Pin::into_inner_unchecked(fut) });
+        // SAFETY: `Box::into_raw` never returns null.
+        TaskBox(unsafe { NonNull::new_unchecked(raw) })
+    }
+
+    /// Gives ownership back as the pinned box.
+    fn into_future(self) -> TaskFuture {
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: the pointer came from `Box::into_raw` of a pinned box and is
+        // owned by `self`, whose destructor will not run.
+        unsafe { Pin::new_unchecked(Box::from_raw(this.0.as_ptr())) }
+    }
+}
+
+impl Drop for TaskBox {
+    fn drop(&mut self) {
+        // SAFETY: as in `into_future`; `self` is not used again.
+        drop(unsafe { Pin::new_unchecked(Box::from_raw(self.0.as_ptr())) });
+    }
+}
+
 struct TaskSlot {
-    fut: Option<TaskFuture>,
+    fut: TaskBox,
     node: NodeIx,
     serial: u64,
     queued: bool,
@@ -36,6 +68,10 @@ pub(crate) struct Tasks {
     slab: Slab<TaskSlot>,
     /// The task being polled and its node.
     current: Option<(Key, NodeIx)>,
+    /// The future of the task being polled, if the task was removed from the
+    /// table during its own poll (it aborted itself, or its node crashed): kept
+    /// alive until the poll returns, then dropped by the poller.
+    orphan: Option<TaskBox>,
     /// The node a factory is being run for (outside any task).
     pub(crate) factory_node: Option<NodeIx>,
     next_serial: u64,
@@ -53,19 +89,34 @@ impl Tasks {
     /// Marks a woken task ready; `None` if it is gone or already queued.
     #[inline]
     pub(crate) fn mark_ready(&mut self, key: u64) -> Option<ReadyTask> {
-        let slot = self.slab.get_mut(Key::from_u64(key))?;
+        let key = Key::from_u64(key)?;
+        let slot = self.slab.get_mut(key)?;
         if slot.queued {
             return None;
         }
         slot.queued = true;
-        Some(ReadyTask { key, node: slot.node })
+        Some(ReadyTask { key: key.to_u64(), node: slot.node })
     }
 
     /// Removes every task of `node` (or of every node), returning their futures.
     pub(crate) fn remove_node_tasks(&mut self, node: Option<NodeIx>) -> Vec<(u64, NodeIx, Option<TaskFuture>)> {
         let keys: Vec<Key> =
             self.slab.iter().filter(|(_, s)| node.is_none_or(|n| s.node == n)).map(|(k, _)| k).collect();
-        keys.into_iter().filter_map(|k| self.slab.remove(k)).map(|s| (s.serial, s.node, s.fut)).collect()
+        keys.into_iter().filter_map(|k| self.remove(k)).collect()
+    }
+
+    /// Removes a task: its serial, node and future. The future of the task
+    /// being polled is not returned but kept in `orphan` until its poll returns.
+    fn remove(&mut self, key: Key) -> Option<(u64, NodeIx, Option<TaskFuture>)> {
+        let slot = self.slab.remove(key)?;
+        let fut = if self.current.is_some_and(|(k, _)| k == key) {
+            debug_assert!(self.orphan.is_none(), "one task runs at a time");
+            self.orphan = Some(slot.fut);
+            None
+        } else {
+            Some(slot.fut.into_future())
+        };
+        Some((slot.serial, slot.node, fut))
     }
 }
 
@@ -256,7 +307,8 @@ impl Inner {
         let st = &mut *st;
         let serial = st.tasks.next_serial;
         st.tasks.next_serial += 1;
-        let key = st.tasks.slab.insert(fresh_generation(), TaskSlot { fut: Some(fut), node, serial, queued: true });
+        let key =
+            st.tasks.slab.insert(fresh_generation(), TaskSlot { fut: TaskBox::new(fut), node, serial, queued: true });
         st.ready.push(ReadyTask { key: key.to_u64(), node });
         st.rec.push(st.now, node, Event::Spawn { task: serial });
         st.stats.tasks_spawned += 1;
@@ -264,32 +316,54 @@ impl Inner {
         Some(key.to_u64())
     }
 
-    /// Polls a task taken by [`State::take_ready_task`], catching a panic as
-    /// the run's failure, and puts it back unless it finished or was dropped.
+    /// Polls a task chosen by [`State::take_ready_task`] where it lives in the
+    /// table, catching a panic as the run's failure; removes it if it finished,
+    /// and drops its future if it was removed while it ran.
     pub(crate) fn poll_task(&self, task: Taken) {
-        let Taken { key, node, mut fut } = task;
-        let waker = waker_for(key.to_u64());
+        let Taken { key, node, fut } = task;
+        // Dropping one of our wakers does nothing: skip the call through the vtable.
+        let waker = std::mem::ManuallyDrop::new(waker_for(key.to_u64()));
         let mut cx = Context::from_waker(&waker);
-        let result = panic::catch(|| fut.as_mut().poll(&mut cx));
+        // SAFETY: `fut` is the future of task `key`, pinned in its own allocation
+        // (`TaskBox`). It stays alive until this poll returns: removing the
+        // running task from the table moves its `TaskBox` into `Tasks::orphan`
+        // (see `Tasks::remove`) instead of dropping it, and only this function
+        // drops it, after the poll. Nothing else touches the future meanwhile:
+        // the run loop polls one task at a time and only `poll_task` polls.
+        let result = panic::catch(|| unsafe { Pin::new_unchecked(&mut *fut.as_ptr()) }.poll(&mut cx));
         let mut st = self.state.borrow_mut();
         st.tasks.current = None;
+        if matches!(result, Ok(Poll::Pending)) && st.tasks.orphan.is_none() {
+            return;
+        }
+        self.after_poll(st, key, node, result);
+    }
+
+    /// The rarer outcomes of a poll: the task finished, panicked, or was
+    /// removed while it ran.
+    #[inline(never)]
+    fn after_poll(
+        &self,
+        mut st: std::cell::RefMut<'_, State>,
+        key: Key,
+        node: NodeIx,
+        result: Result<Poll<()>, String>,
+    ) {
+        // The task was dropped while it ran (its node crashed, or it aborted
+        // itself): its future is dropped now that it is not running.
+        let orphan = st.tasks.orphan.take().map(TaskBox::into_future);
         match result {
-            Ok(Poll::Pending) => match st.tasks.slab.get_mut(key) {
-                Some(slot) => slot.fut = Some(fut),
-                // The task was dropped while it ran (its node crashed, or it
-                // aborted itself): drop its future now that it is not running.
-                None => self.drop_outside(st, Some(fut)),
-            },
+            Ok(Poll::Pending) => self.drop_outside(st, orphan),
             Ok(Poll::Ready(())) => {
-                st.task_exited(key);
-                self.drop_outside(st, Some(fut));
+                let fut = st.task_exited(key);
+                self.drop_outside(st, fut.or(orphan));
             }
             Err(message) => {
                 let time = Instant::from_nanos(st.now);
                 let node = st.nodes.name(node).to_string();
                 st.fail(Failure::Panic { node, time, message });
-                st.task_exited(key);
-                self.drop_outside(st, Some(fut));
+                let fut = st.task_exited(key);
+                self.drop_outside(st, fut.or(orphan));
             }
         }
     }
@@ -311,39 +385,39 @@ impl Inner {
     /// Drops one task (from `JoinHandle::abort`).
     pub(crate) fn abort_task(&self, key: u64) {
         let mut st = self.state.borrow_mut();
-        let Some(slot) = st.tasks.slab.remove(Key::from_u64(key)) else { return };
-        let (now, serial, node) = (st.now, slot.serial, slot.node);
+        let Some(key) = Key::from_u64(key) else { return };
+        let Some((serial, node, fut)) = st.tasks.remove(key) else { return };
+        let now = st.now;
         st.rec.push(now, node, Event::Exit { task: serial });
-        st.after_exit(Key::from_u64(key), node);
-        self.drop_outside(st, slot.fut);
+        st.after_exit(key, node);
+        self.drop_outside(st, fut);
     }
 }
 
-/// A task taken out of the table to be polled.
+/// A task chosen to be polled, with a pointer to its future (see `TaskBox`).
 pub(crate) struct Taken {
     key: Key,
     node: NodeIx,
-    fut: TaskFuture,
+    fut: NonNull<dyn Future<Output = ()>>,
 }
 
 impl State {
-    /// Takes the next runnable task out of the table to poll it, counting the
-    /// step; tasks of paused nodes are held back. `None` when no task is ready
+    /// Chooses the next runnable task to poll, counting the step; tasks of
+    /// paused nodes are held back. `None` when no task is ready
     /// (or the step limit was just exceeded).
     #[inline]
     pub(crate) fn take_ready_task(&mut self) -> Option<Taken> {
         loop {
-            let task = self.ready.pop(&mut self.sched_rng)?;
-            let key = Key::from_u64(task.key);
+            let task = self.ready.pop()?;
+            let Some(key) = Key::from_u64(task.key) else { continue };
             let Some(slot) = self.tasks.slab.get_mut(key) else { continue };
             if self.nodes.hold_if_paused(task) {
                 continue;
             }
             slot.queued = false;
-            let fut = slot.fut.take().expect("a ready task that is not running has its future");
+            let fut = slot.fut.0;
             if self.count_step() {
-                // Put it back: the run is over, the future is dropped with the sim.
-                self.tasks.slab.get_mut(key).expect("just taken").fut = Some(fut);
+                // The run is over; the future is dropped with the sim.
                 return None;
             }
             self.tasks.current = Some((key, task.node));
@@ -369,12 +443,12 @@ impl State {
         }
     }
 
-    /// Removes a finished task and records its exit.
-    fn task_exited(&mut self, key: Key) {
-        if let Some(slot) = self.tasks.slab.remove(key) {
-            debug_assert!(slot.fut.is_none(), "a finished task's future is held by the poller");
-            self.rec.push(self.now, slot.node, Event::Exit { task: slot.serial });
-            self.after_exit(key, slot.node);
-        }
+    /// Removes a finished task (no longer running) and records its exit;
+    /// returns its future, to be dropped once the state is not borrowed.
+    fn task_exited(&mut self, key: Key) -> Option<TaskFuture> {
+        let (serial, node, fut) = self.tasks.remove(key)?;
+        self.rec.push(self.now, node, Event::Exit { task: serial });
+        self.after_exit(key, node);
+        fut
     }
 }

@@ -26,8 +26,8 @@ fn with_disk<R>(f: impl FnOnce(&mut super::Disk, &mut crate::rng::SimRng) -> R) 
     runtime::with(|inner| {
         let node = current(inner);
         let mut st = inner.state.borrow_mut();
-        let n = &mut st.nodes.list[node as usize];
-        f(&mut n.disk, &mut n.disk_rng)
+        let (disk, rng) = st.nodes.list[node as usize].disk_and_rng(inner.seed);
+        f(disk, rng)
     })
 }
 
@@ -68,8 +68,8 @@ impl File {
     fn with<R>(&self, f: impl FnOnce(&mut super::Disk, &mut crate::rng::SimRng, &str) -> R) -> R {
         runtime::with(|inner| {
             let mut st = inner.state.borrow_mut();
-            let n = &mut st.nodes.list[self.node as usize];
-            f(&mut n.disk, &mut n.disk_rng, &self.name)
+            let (disk, rng) = st.nodes.list[self.node as usize].disk_and_rng(inner.seed);
+            f(disk, rng, &self.name)
         })
     }
 
@@ -109,8 +109,9 @@ impl File {
         let latency = runtime::with(|inner| {
             let mut st = inner.state.borrow_mut();
             let st: &mut State = &mut st;
-            let n = &mut st.nodes.list[self.node as usize];
-            st.config.sync_latency.in_nanos().sample(&mut n.disk_rng)
+            let latency = st.config.sync_latency.in_nanos();
+            let (_, rng) = st.nodes.list[self.node as usize].disk_and_rng(inner.seed);
+            latency.sample(rng)
         });
         crate::time::sleep(std::time::Duration::from_nanos(latency)).await;
         self.with(|d, r, name| d.sync(r, name))

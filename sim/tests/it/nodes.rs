@@ -593,3 +593,50 @@ fn crashing_the_last_client_ends_the_run() {
     assert!(outcome.is_ok(), "{outcome}");
     assert_eq!(outcome.elapsed, ms(5));
 }
+
+#[test]
+fn a_task_that_aborts_itself_is_dropped_once_its_poll_returns() {
+    let dropped = Seen::default();
+    let d = dropped.clone();
+    let outcome = solo(Sim::builder(), move || {
+        let d = d.clone();
+        async move {
+            let own: Rc<RefCell<Option<JoinHandle<()>>>> = Rc::default();
+            let o = own.clone();
+            let guard = Guard("self-aborted", d.clone());
+            let h = spawn(async move {
+                let _g = guard;
+                time::sleep(ms(2)).await;
+                o.borrow_mut().take().expect("the handle is stored").abort();
+                // Still inside the poll: the future is dropped when it returns.
+                yield_now().await;
+                unreachable!("an aborted task is not polled again");
+            });
+            *own.borrow_mut() = Some(h);
+            time::sleep(ms(5)).await;
+        }
+    });
+    assert!(outcome.is_ok(), "{outcome}");
+    assert_eq!(dropped.get(), [("self-aborted", ms(2))]);
+}
+
+#[test]
+fn a_node_that_crashes_itself_is_dropped_once_its_poll_returns() {
+    let dropped = Seen::default();
+    let d = dropped.clone();
+    let outcome = chaos(
+        move || {
+            let d = d.clone();
+            async move {
+                let _g = Guard("server", d);
+                time::sleep(ms(1)).await;
+                control::crash(&control::current_node()).unwrap();
+                yield_now().await;
+                unreachable!("a crashed node's task is not polled again");
+            }
+        },
+        || async { time::sleep(ms(3)).await },
+    );
+    assert_eq!(lifecycle(&outcome, "server"), [(ms(0), "start"), (ms(1), "crash")]);
+    assert_eq!(dropped.get(), [("server", ms(1))]);
+}
