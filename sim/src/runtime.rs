@@ -177,8 +177,8 @@ enum Next {
     Handled,
     /// A message could not be delivered: drop it once the state is released.
     Dropped(Payload),
-    /// A plan step is due: apply it once the state is released.
-    PlanStep(crate::plan::Step),
+    /// A plan step is due: take it and apply it once the state is released.
+    PlanStep,
 }
 
 /// Why the run loop returned.
@@ -237,7 +237,8 @@ impl Inner {
                         drop(dropped);
                         break;
                     }
-                    Ok(Next::PlanStep(step)) => {
+                    Ok(Next::PlanStep) => {
+                        let step = st.pop_step().expect("a step is due");
                         drop(st);
                         self.apply_step(&step);
                         break;
@@ -305,7 +306,7 @@ impl State {
         debug_assert!(time >= self.now, "time went backwards: {time} < {}", self.now);
         self.now = time;
         if plan_first {
-            return Ok(Next::PlanStep(self.pop_step().expect("a step is due")));
+            return Ok(Next::PlanStep);
         }
         let event = self.events.pop().expect("peeked event is there");
         Ok(match self.handle_event(event) {
