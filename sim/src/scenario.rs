@@ -130,6 +130,8 @@ pub struct Report {
     pub hash: Option<TraceHash>,
     /// Counters.
     pub stats: Stats,
+    /// The fault points reached, with how often they fired.
+    pub fault_points: Vec<crate::PointCount>,
 }
 
 impl Report {
@@ -182,6 +184,7 @@ pub fn run(scenario: &dyn Scenario, spec: &RunSpec) -> (Report, Option<Outcome>)
         steps: 0,
         hash: None,
         stats: Stats::default(),
+        fault_points: Vec::new(),
     };
     if !scenario.variants().contains(&variant.as_str()) {
         let known = scenario.variants().join(", ");
@@ -203,6 +206,7 @@ pub fn run(scenario: &dyn Scenario, spec: &RunSpec) -> (Report, Option<Outcome>)
     report.steps = outcome.steps;
     report.hash = outcome.hash();
     report.stats = outcome.stats;
+    report.fault_points = outcome.fault_points.clone();
     report.verdict = match &outcome.failure {
         Some(failure) => Verdict::Failed { kind: failure.kind(), message: failure.to_string() },
         None => match scenario.check(&outcome, spec) {
@@ -211,6 +215,21 @@ pub fn run(scenario: &dyn Scenario, spec: &RunSpec) -> (Report, Option<Outcome>)
         },
     };
     (report, Some(outcome))
+}
+
+/// Every fault point reached in `reports`, with its counts summed over them, by
+/// name: the error-handler coverage of a sweep (points that never fired show
+/// which handlers never ran).
+pub fn fault_point_coverage<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Vec<crate::PointCount> {
+    let mut sum: std::collections::BTreeMap<String, crate::PointCount> = std::collections::BTreeMap::new();
+    for r in reports {
+        for p in &r.fault_points {
+            let e = sum.entry(p.name.clone()).or_insert(crate::PointCount { reached: 0, fired: 0, ..p.clone() });
+            e.reached += p.reached;
+            e.fired += p.fired;
+        }
+    }
+    sum.into_values().collect()
 }
 
 /// Where two runs that should be identical first differ.

@@ -158,3 +158,52 @@ fn what_a_crash_did_to_the_disk_is_in_the_trace() {
         .collect();
     assert_eq!(faults, [r#"disk of db lost 2 unsynced writes of "wal""#]);
 }
+
+#[test]
+fn a_full_disk_refuses_writes_and_corrupt_reads_differ_from_what_was_written() {
+    async fn writer() -> Result<(), String> {
+        let f = disk::create("f").map_err(|e| e.to_string())?;
+        f.append(b"12345678").map_err(|e| e.to_string())?;
+        let full = f.append(b"9");
+        assert_eq!(full, Err(DiskError::Full { needed: 1, free: 0 }));
+        assert_eq!(f.len().unwrap(), 8, "nothing of the refused write is kept");
+        let read = f.read_all().map_err(|e| e.to_string())?;
+        assert_ne!(read, b"12345678", "a corrupt read");
+        assert_eq!(read.iter().zip(b"12345678").filter(|(a, b)| a != b).count(), 1, "one byte differs");
+        Ok(())
+    }
+    let mut sim = Sim::builder().build();
+    sim.client("c", writer).unwrap();
+    let faults = DiskFaults { capacity_bytes: Some(8), read_corrupt_rate: 1.0, ..DiskFaults::default() };
+    sim.disk_faults("c", faults).unwrap();
+    let outcome = sim.run();
+    assert!(outcome.is_ok(), "{outcome}");
+}
+
+#[test]
+fn torn_writes_keep_whole_sectors_of_an_unsynced_write_after_a_crash() {
+    let mut lengths = std::collections::BTreeSet::new();
+    for seed in 0..16 {
+        let seen: Seen = Rc::default();
+        let mut sim = Sim::builder().seed(seed).build();
+        let first: fn(disk::File) -> Task = |wal| {
+            Box::pin(async move {
+                wal.append(&[7u8; 4 * disk::SECTOR_BYTES]).unwrap();
+                std::future::pending().await
+            })
+        };
+        sim.node("db", db(seen.clone(), first)).unwrap();
+        sim.disk_faults("db", DiskFaults { torn_writes: true, ..DiskFaults::default() }).unwrap();
+        sim.client("chaos", || async {
+            time::sleep(Duration::from_millis(10)).await;
+            control::crash("db").unwrap();
+            control::restart("db").unwrap();
+        })
+        .unwrap();
+        assert!(sim.run().is_ok());
+        let len = seen.borrow()[0].len();
+        assert_eq!(len % disk::SECTOR_BYTES, 0, "seed {seed}: cut at a sector boundary");
+        lengths.insert(len);
+    }
+    assert!(lengths.len() > 2, "seeds keep different prefixes: {lengths:?}");
+}

@@ -86,3 +86,35 @@ fn a_buggify_site_is_switched_on_for_some_runs_and_fires_only_then() {
     }
     assert!(on > 0 && off > on, "sites are switched on in about a quarter of runs: {on} on, {off} off");
 }
+
+/// A scenario whose one client reaches the "db.write" point 10 times, with the
+/// point's rate taken from nothing: fault points are off in scenario runs, so
+/// it is reached but never fires.
+struct Writes;
+
+impl microsim::scenario::Scenario for Writes {
+    fn name(&self) -> &str {
+        "writes"
+    }
+    fn nodes(&self) -> Vec<String> {
+        vec!["c".into()]
+    }
+    fn horizon(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(1)
+    }
+    fn setup(&self, sim: &mut Sim, _: &microsim::scenario::RunSpec) -> Result<(), microsim::SimError> {
+        sim.client("c", || async {
+            for _ in 0..10 {
+                let _ = fault_point!("db.write");
+            }
+        })
+    }
+}
+
+#[test]
+fn a_sweep_sums_fault_point_counts_and_shows_handlers_that_never_ran() {
+    use microsim::scenario::{fault_point_coverage, run, RunSpec};
+    let reports: Vec<_> = (0..3).map(|s| run(&Writes, &RunSpec::new(microsim::Seed(s))).0).collect();
+    let coverage = fault_point_coverage(&reports);
+    assert_eq!(coverage, [PointCount { name: "db.write".into(), kind: "fault_point", reached: 30, fired: 0 }]);
+}
