@@ -106,7 +106,7 @@ impl Inner {
             }
             Fault::Disk { node, faults } => {
                 let ix = st.node_ix(node)?;
-                st.nodes.list[ix as usize].disk.set_faults(faults.to_faults());
+                st.nodes.list[ix as usize].disk.set_faults(*faults);
             }
             other => unreachable!("{} is applied by Inner::apply", other.kind()),
         }

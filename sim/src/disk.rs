@@ -93,8 +93,10 @@ pub enum DiskError {
     },
 }
 
-/// How a disk misbehaves. All rates are probabilities per operation.
-#[derive(Clone, Copy, Debug, PartialEq, Default)]
+/// How a disk misbehaves. All rates are probabilities per operation. In a
+/// fault plan these are the fields of a `disk` step (missing ones: no fault).
+#[derive(Clone, Copy, Debug, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct DiskFaults {
     /// A read returns one corrupted byte.
     pub read_corrupt_rate: f64,
@@ -134,6 +136,18 @@ pub struct CrashLoss {
 pub struct Disk {
     files: BTreeMap<String, FileData>,
     faults: DiskFaults,
+}
+
+impl DiskFaults {
+    /// The rates by name, for checking them.
+    pub(crate) fn rates(&self) -> [(&'static str, f64); 4] {
+        [
+            ("read_corrupt_rate", self.read_corrupt_rate),
+            ("read_error_rate", self.read_error_rate),
+            ("write_error_rate", self.write_error_rate),
+            ("sync_error_rate", self.sync_error_rate),
+        ]
+    }
 }
 
 impl fmt::Debug for Disk {

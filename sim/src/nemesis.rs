@@ -23,7 +23,8 @@
 //! assert_eq!(plan, Profile::default().plan(7, &nodes, Duration::from_secs(10)));
 //! ```
 
-use crate::plan::{DiskFaultSpec, Fault, FaultPlan, LatencySpec, LinkRef, PlanTime, SignedTime, Step};
+use crate::disk::DiskFaults;
+use crate::plan::{Fault, FaultPlan, LatencySpec, LinkRef, PlanTime, SignedTime, Step};
 use crate::rng::{stream, SimRng, Stream};
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::Rng;
@@ -207,13 +208,13 @@ impl Profile {
                 (fault, Fault::ClockResync { node })
             }
             _ => {
-                let faults = DiskFaultSpec {
+                let faults = DiskFaults {
                     torn_writes: true,
                     write_error_rate: rng.random_range(0.0..0.05),
                     sync_error_rate: rng.random_range(0.0..0.05),
-                    ..DiskFaultSpec::default()
+                    ..DiskFaults::default()
                 };
-                (Fault::Disk { node: node.clone(), faults }, Fault::Disk { node, faults: DiskFaultSpec::default() })
+                (Fault::Disk { node: node.clone(), faults }, Fault::Disk { node, faults: DiskFaults::default() })
             }
         };
         vec![step(start, fault), step(end, undo)]

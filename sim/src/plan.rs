@@ -21,6 +21,7 @@
 //! assert_eq!(err.to_string(), "step 2 (at 1.5s: restart db): past the run's time limit of 1s");
 //! ```
 
+use crate::disk::DiskFaults;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -85,47 +86,6 @@ impl LatencySpec {
             LatencySpec::LongTail { min, median, max } => min <= median && median <= max,
         };
         ok.then_some(()).ok_or_else(|| "latency bounds out of order: expected min <= (median <=) max".to_string())
-    }
-}
-
-/// Disk misbehaviour in a plan (see [`crate::disk::DiskFaults`]).
-#[derive(Clone, Copy, Debug, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct DiskFaultSpec {
-    /// A read returns a corrupted byte.
-    pub read_corrupt_rate: f64,
-    /// A read fails.
-    pub read_error_rate: f64,
-    /// A write fails.
-    pub write_error_rate: f64,
-    /// A sync fails.
-    pub sync_error_rate: f64,
-    /// Crashes tear unsynced writes at sector granularity.
-    pub torn_writes: bool,
-    /// The disk's capacity in bytes (`null`: unbounded).
-    pub capacity_bytes: Option<u64>,
-}
-
-impl DiskFaultSpec {
-    /// The runtime form.
-    pub fn to_faults(self) -> crate::disk::DiskFaults {
-        crate::disk::DiskFaults {
-            read_corrupt_rate: self.read_corrupt_rate,
-            read_error_rate: self.read_error_rate,
-            write_error_rate: self.write_error_rate,
-            sync_error_rate: self.sync_error_rate,
-            torn_writes: self.torn_writes,
-            capacity_bytes: self.capacity_bytes,
-        }
-    }
-
-    fn rates(&self) -> [(&'static str, f64); 4] {
-        [
-            ("read_corrupt_rate", self.read_corrupt_rate),
-            ("read_error_rate", self.read_error_rate),
-            ("write_error_rate", self.write_error_rate),
-            ("sync_error_rate", self.sync_error_rate),
-        ]
     }
 }
 
@@ -241,7 +201,7 @@ pub enum Fault {
         node: String,
         /// How.
         #[serde(flatten)]
-        faults: DiskFaultSpec,
+        faults: DiskFaults,
     },
     /// Everything is healed: crashed nodes restart, paused ones resume, the
     /// network heals, loss and duplication stop, clocks resync, disks behave.
