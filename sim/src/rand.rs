@@ -19,7 +19,9 @@ use ::rand::distr::uniform::{SampleRange, SampleUniform};
 use ::rand::distr::{Distribution, StandardUniform};
 use ::rand::Rng;
 
-/// Runs `f` with the current node's generator.
+/// Runs `f` with the current node's generator. `f` runs while the simulator
+/// holds its state: it must only draw numbers, not call into the simulation
+/// (that would panic with "already borrowed").
 pub fn with_rng<R>(f: impl FnOnce(&mut SimRng) -> R) -> R {
     runtime::with(|inner| {
         let node = inner.current_node();
