@@ -250,8 +250,9 @@ fn draw_time(rng: &mut SimRng, from: Duration, to: Duration) -> Duration {
 }
 
 /// Drops steps whose node transition does not apply (a pause of a crashed node,
-/// a second crash): overlapping pairs are drawn independently.
-fn make_valid(plan: FaultPlan, nodes: &[&str]) -> FaultPlan {
+/// a second crash): overlapping pairs are drawn independently. Used by the
+/// nemesis and by property-test strategies that draw plans.
+pub fn make_valid(plan: FaultPlan, nodes: &[&str]) -> FaultPlan {
     let mut kept = FaultPlan::default();
     for step in plan.steps {
         kept.steps.push(step);
