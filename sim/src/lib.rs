@@ -144,6 +144,7 @@ mod node;
 mod outcome;
 mod panic;
 mod payload;
+pub mod pct;
 pub mod plan;
 pub mod rand;
 mod ring;

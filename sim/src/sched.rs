@@ -49,6 +49,13 @@ pub enum Scheduler {
     Custom(Box<dyn Schedule>),
 }
 
+impl Scheduler {
+    /// PCT for bugs of depth `depth` over runs of about `max_steps` steps (see `pct.rs`).
+    pub fn pct(depth: u32, max_steps: u64) -> Scheduler {
+        Scheduler::Custom(Box::new(crate::pct::Pct::new(depth, max_steps)))
+    }
+}
+
 impl fmt::Debug for Scheduler {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

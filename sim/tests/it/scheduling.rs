@@ -7,6 +7,7 @@ use microsim::streams::SimRng;
 use microsim::{spawn, time, yield_now, Latency, ReadyTask, Schedule, Scheduler, Sim};
 use microsim_traces::Event;
 use std::collections::HashSet;
+use std::rc::Rc;
 use std::time::Duration;
 
 /// Four tasks of one client take three steps each, yielding between steps.
@@ -165,4 +166,59 @@ fn arrival_times(scheduler: Scheduler) -> Vec<Duration> {
 fn the_scheduler_does_not_change_the_network_latencies() {
     // Each concern draws from its own random stream.
     assert_eq!(arrival_times(Scheduler::Random), arrival_times(Scheduler::Fifo));
+}
+
+/// A planted ordering bug: it shows only if "b" takes all of its 12 steps
+/// before "a" takes its first (a random scheduler must choose b at each of 12
+/// steps: 1 run in 4,096; PCT gives b the higher priority in half its runs).
+async fn planted_race(a_started: Rc<std::cell::Cell<bool>>) {
+    let a = {
+        let a_started = a_started.clone();
+        microsim::spawn(async move {
+            a_started.set(true);
+        })
+    };
+    let b = microsim::spawn(async move {
+        for _ in 0..12 {
+            microsim::yield_now().await;
+        }
+        assert!(a_started.get(), "b finished before a started");
+    });
+    let _ = (a.await, b.await);
+}
+
+/// Which of the seeds `0..n` hit the planted bug under `scheduler`.
+fn hits(scheduler: fn() -> Scheduler, n: u64) -> Vec<u64> {
+    (0..n)
+        .filter(|&seed| {
+            let mut sim = Sim::builder().seed(seed).scheduler(scheduler()).build();
+            sim.client("c", || planted_race(Rc::default())).unwrap();
+            !sim.run().is_ok()
+        })
+        .collect()
+}
+
+#[test]
+fn pct_finds_a_deep_ordering_bug_in_far_fewer_runs_than_random() {
+    let pct = hits(|| Scheduler::pct(1, 100), 400);
+    let random = hits(|| Scheduler::Random, 400);
+    eprintln!(
+        "planted ordering bug hit in 400 runs: PCT {}, random {}; first hit: PCT run {:?}",
+        pct.len(),
+        random.len(),
+        pct.first().map(|s| s + 1)
+    );
+    assert!(pct.len() >= 120, "PCT gives b the higher priority in about half the runs: {}", pct.len());
+    assert!(random.len() <= 2, "random must pick b 12 times in a row (1 in 4,096): {}", random.len());
+    assert!(hits(|| Scheduler::Fifo, 50).is_empty(), "FIFO never reorders them");
+}
+
+#[test]
+fn pct_is_deterministic_per_seed() {
+    let hash = |seed| {
+        let mut sim = Sim::builder().seed(seed).scheduler(Scheduler::pct(3, 50)).build();
+        sim.client("c", || planted_race(Rc::default())).unwrap();
+        sim.run().hash()
+    };
+    assert_eq!(hash(9), hash(9));
 }
