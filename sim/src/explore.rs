@@ -168,6 +168,29 @@ impl<T: RunResult> SweepResult<T> {
     }
 }
 
+impl<T: RunResult> SweepResult<T> {
+    /// Merges the results of the shards of one sweep (in any order) into the
+    /// result the whole range would have given: every run in seed order. With
+    /// [`StopAt::FirstFailure`], each shard stopped at its own first failure, so
+    /// runs after the lowest failing seed of all shards are left out.
+    pub fn merge(shards: impl IntoIterator<Item = SweepResult<T>>, range: &SeedRange) -> SweepResult<T> {
+        let position = |s: Seed| s.0.wrapping_sub(range.base);
+        let mut runs: Vec<(Seed, T)> = Vec::new();
+        let mut stopped_early = false;
+        for shard in shards {
+            stopped_early |= shard.stopped_early;
+            runs.extend(shard.runs);
+        }
+        runs.sort_by_key(|(s, _)| position(*s));
+        if stopped_early {
+            if let Some(lowest) = runs.iter().find(|(_, r)| r.failed()).map(|(s, _)| position(*s)) {
+                runs.retain(|(s, _)| position(*s) <= lowest);
+            }
+        }
+        SweepResult { runs, stopped_early }
+    }
+}
+
 /// Runs `run` on every seed of `range` over `jobs` threads (at least 1),
 /// calling `progress` after each seed (from the worker threads).
 pub fn sweep<T, F, P>(range: &SeedRange, jobs: usize, stop: StopAt, progress: P, run: F) -> SweepResult<T>
@@ -252,6 +275,20 @@ mod tests {
             assert_eq!(first.first_failure().map(|(s, _)| s.0), Some(96));
         }
         assert_eq!(one.failures().count(), 6);
+    }
+
+    #[test]
+    fn merged_shards_give_the_whole_sweep() {
+        let range = SeedRange::new(7, 100);
+        let run = |s: Seed| if s.0 == 60 { Err(s.0) } else { Ok(s.0) };
+        let whole = sweep(&range, 1, StopAt::Never, |_| {}, run);
+        let shards: Vec<_> =
+            (0..4).map(|k| sweep(&range.shard(Shard { index: k, of: 4 }), 1, StopAt::Never, |_| {}, run)).collect();
+        assert_eq!(SweepResult::merge(shards.into_iter().rev(), &range), whole);
+        let first = |k| sweep(&range.shard(Shard { index: k, of: 4 }), 1, StopAt::FirstFailure, |_| {}, run);
+        let merged = SweepResult::merge((0..4).map(first), &range);
+        assert_eq!(merged.runs.len(), 54, "seeds 7 to 60");
+        assert_eq!(merged.first_failure().map(|(s, _)| s.0), Some(60));
     }
 
     #[test]
