@@ -74,3 +74,16 @@ pub fn check_scenario(
         _ => Err(TestCaseError::fail(format!("{report}\nplan: {}", plan.to_json()))),
     }
 }
+
+/// Sequences of the simulator's own choices (see `microsim::choices`): half of
+/// them independent numbers, half one number repeated (a steady bias, which
+/// finds orderings that must hold for many steps in a row, as PCT's priorities
+/// do). proptest shrinks them toward fewer and smaller numbers, that is toward
+/// the shortest latencies, the first ready task and no loss.
+pub fn choices(max_len: usize) -> impl Strategy<Value = microsim::Choices> {
+    prop_oneof![
+        proptest::collection::vec(any::<u32>(), 0..=max_len),
+        (any::<u32>(), 0..=max_len).prop_map(|(c, n)| vec![c; n]),
+    ]
+    .prop_map(microsim::Choices::new)
+}

@@ -25,7 +25,13 @@ fn check(seed: u64, rounds: u32) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(cases()))]
+    #![proptest_config(ProptestConfig {
+        cases: cases(),
+        failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::Direct(
+            "proptest-regressions/pingpong.txt",
+        ))),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn every_seed_passes_and_replays_exactly(seed in any::<u64>(), rounds in 0u32..40) {

@@ -5,7 +5,7 @@ use microsim::scenario::Scenario;
 use microsim_properties::{check_scenario, plans};
 use microsim_services::pingpong::PingPongScenario;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestError, TestRunner};
+use proptest::test_runner::{Config, FileFailurePersistence, TestError, TestRunner};
 use std::cell::RefCell;
 use std::time::Duration;
 
@@ -16,8 +16,13 @@ fn strategy() -> impl Strategy<Value = (u64, microsim::plan::FaultPlan)> {
 }
 
 proptest! {
-    // Cases: PROPTEST_CASES, as proptest reads it (256 when unset).
-    #![proptest_config(Config::default())]
+    // Cases: PROPTEST_CASES, as proptest reads it (256 when unset). A failing
+    // case is saved in properties/proptest-regressions/ (commit it) and is
+    // replayed first from then on.
+    #![proptest_config(Config {
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct("proptest-regressions/shrink.txt"))),
+        ..Config::default()
+    })]
 
     #[test]
     fn rpc_pingpong_holds_under_any_plan((seed, plan) in strategy()) {
@@ -47,4 +52,49 @@ fn a_failing_plan_of_the_datagram_pingpong_shrinks_to_one_fault() {
     // One fault, the step that undoes it, and the final heal_all.
     assert!(shrunk.steps.len() <= 3, "shrunk to {} steps:\n{}", shrunk.steps.len(), shrunk.to_json());
     assert!(shrunk.steps.len() < before, "shrinking removed steps ({before} before)");
+}
+
+/// The planted ordering race (see the runtime's scheduling tests): "b" must take
+/// all its 12 steps before "a" takes its first.
+async fn planted_race() {
+    let a_started = std::rc::Rc::new(std::cell::Cell::new(false));
+    let seen = a_started.clone();
+    let a = microsim::spawn(async move { seen.set(true) });
+    let b = microsim::spawn(async move {
+        for _ in 0..12 {
+            microsim::yield_now().await;
+        }
+        assert!(a_started.get(), "b finished before a started");
+    });
+    let _ = (a.await, b.await);
+}
+
+fn race_holds(choices: &microsim::Choices) -> Result<(), TestCaseError> {
+    let mut sim = microsim::Sim::builder().choices(choices.clone()).build();
+    sim.client("c", planted_race).unwrap();
+    let outcome = sim.run();
+    prop_assert!(outcome.is_ok(), "{outcome}");
+    Ok(())
+}
+
+#[test]
+fn a_failing_schedule_shrinks_to_the_picks_the_bug_needs() {
+    let first_failure = RefCell::new(None);
+    let config = Config { cases: 2_000, failure_persistence: None, ..Config::default() };
+    let rng = proptest::test_runner::TestRng::deterministic_rng(config.rng_algorithm);
+    let mut runner = TestRunner::new_with_rng(config, rng);
+    let result = runner.run(&microsim_properties::choices(64), |choices| {
+        let verdict = race_holds(&choices);
+        if verdict.is_err() && first_failure.borrow().is_none() {
+            *first_failure.borrow_mut() = Some(choices.0.clone());
+        }
+        verdict
+    });
+    let Err(TestError::Fail(_, shrunk)) = result else { panic!("some schedule runs b first: {result:?}") };
+    let before = first_failure.into_inner().expect("a failure was seen before shrinking");
+    eprintln!("choices shrunk from {} numbers to {}: {:?}", before.len(), shrunk.0.len(), shrunk.0);
+    // What remains picks b over a at each of b's steps: the smallest number that
+    // picks the second of two ready tasks (2^31), or 0 where the first is wanted.
+    assert!(shrunk.0.iter().all(|&c| c == 0 || c == 1 << 31), "{:?}", shrunk.0);
+    assert!(shrunk.0.len() < before.len() && shrunk.0.len() <= 16, "{:?}", shrunk.0);
 }

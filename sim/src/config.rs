@@ -39,6 +39,7 @@ pub(crate) struct Config {
     pub(crate) echo_logs: bool,
     pub(crate) fault_points: crate::faultpoint::FaultPoints,
     pub(crate) sync_latency: Latency,
+    pub(crate) choices: Option<crate::choices::Choices>,
 }
 
 impl Default for Config {
@@ -54,6 +55,7 @@ impl Default for Config {
             echo_logs: false,
             fault_points: crate::faultpoint::FaultPoints::default(),
             sync_latency: Latency::uniform(Duration::from_micros(500), Duration::from_millis(2)),
+            choices: None,
         }
     }
 }

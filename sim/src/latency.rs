@@ -75,6 +75,17 @@ impl LatencyNs {
     }
 }
 
+impl LatencyNs {
+    /// The latency a choice makes (see `choices.rs`): `min + c % (max - min)`.
+    pub(crate) fn chosen(&self, c: &crate::choices::Cursor) -> u64 {
+        match *self {
+            LatencyNs::Fixed(d) => d,
+            LatencyNs::Uniform(min, max) => c.range(min, max),
+            LatencyNs::LongTail(min, _, max) => c.range(min, max.saturating_add(1)),
+        }
+    }
+}
+
 /// Draws from the long-tailed distribution (out of line: it is long and rare).
 #[inline(never)]
 fn long_tail(rng: &mut SimRng, min: u64, median: u64, max: u64) -> u64 {

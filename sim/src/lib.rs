@@ -126,6 +126,7 @@
 #![deny(missing_docs)]
 
 mod apply;
+pub mod choices;
 mod clock;
 mod config;
 pub mod control;
@@ -162,6 +163,7 @@ mod task;
 pub mod time;
 mod timer;
 
+pub use choices::Choices;
 pub use clock::ClockChange;
 pub use config::Limits;
 pub use error::SimError;

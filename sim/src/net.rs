@@ -17,6 +17,7 @@ use crate::slab::{Key, Slab};
 pub use crate::socket::Socket;
 use crate::table::Table;
 use microsim_traces::{DropReason, Event, NodeIx, Port};
+use rand::Rng;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;
@@ -122,6 +123,10 @@ pub(crate) struct Net {
     pub(crate) held: BTreeMap<(NodeIx, NodeIx), Vec<u32>>,
     /// Whether any network fault is in force (`faults.any()`, kept up to date).
     pub(crate) faulty: bool,
+    /// Latencies, losses and duplications from a choice sequence, if given.
+    choices: Option<crate::choices::Cursor>,
+    /// See `refresh_special_links`.
+    special_links: bool,
 }
 
 impl Net {
@@ -141,6 +146,8 @@ impl Net {
             faults: NetFaults::default(),
             held: BTreeMap::new(),
             faulty: false,
+            choices: None,
+            special_links: config.link.fifo,
         }
     }
 
@@ -163,6 +170,7 @@ impl Net {
     /// Sets the behaviour of the directed link `from -> to`.
     pub(crate) fn set_link(&mut self, from: NodeIx, to: NodeIx, link: LinkConfig) {
         self.links.insert((from, to), link.into());
+        self.refresh_special_links();
     }
 
     pub(crate) fn intern_port(&mut self, name: &str) -> Port {
@@ -202,17 +210,33 @@ impl Net {
 
     #[inline]
     fn delivery_time(&mut self, now: u64, from: NodeIx, to: NodeIx) -> u64 {
-        if self.links.is_empty() && !self.default_link.fifo {
+        if !self.special_links {
             return now.saturating_add(self.default_link.latency.sample(&mut self.rng));
         }
         self.delivery_time_on_link(now, from, to)
+    }
+
+    /// Whether delivery times need more than the default link's distribution:
+    /// per-link settings, FIFO, or latencies read from a choice sequence.
+    fn refresh_special_links(&mut self) {
+        self.special_links = !self.links.is_empty() || self.default_link.fifo || self.choices.is_some();
+    }
+
+    /// Reads latencies (and losses, duplications) from `choices` from now on.
+    pub(crate) fn use_choices(&mut self, choices: crate::choices::Cursor) {
+        self.choices = Some(choices);
+        self.refresh_special_links();
     }
 
     /// `delivery_time` with per-link settings or FIFO links (out of line).
     #[inline(never)]
     fn delivery_time_on_link(&mut self, now: u64, from: NodeIx, to: NodeIx) -> u64 {
         let link = self.links.get(&(from, to)).unwrap_or(&self.default_link);
-        let mut at = now.saturating_add(link.latency.sample(&mut self.rng));
+        let latency = match &self.choices {
+            Some(c) => link.latency.chosen(c),
+            None => link.latency.sample(&mut self.rng),
+        };
+        let mut at = now.saturating_add(latency);
         if link.fifo {
             let tail = self.fifo_tail.entry((from, to)).or_insert(0);
             at = at.max(*tail);
@@ -261,7 +285,14 @@ impl State {
     /// The network's verdict on a message from `from` to `to` while faults are
     /// in force (draws from the network stream only for the rates that are set).
     pub(crate) fn fault_verdict(&mut self, from: NodeIx, to: NodeIx) -> Verdict {
-        self.net.faults.verdict(&mut self.net.rng, from, to)
+        let net = &mut self.net;
+        match &net.choices {
+            Some(c) => net.faults.verdict(&mut |rate| c.chance(rate), from, to),
+            None => {
+                let rng = &mut net.rng;
+                net.faults.verdict(&mut |rate| rng.random_bool(rate.min(1.0)), from, to)
+            }
+        }
     }
 
     /// Sends while network faults are in force: `verdict` came from

@@ -6,9 +6,7 @@
 //! releases them, in order, when the link is unclogged or the network heals.
 //! Loss and duplication rates apply to every link or to one link.
 
-use crate::rng::SimRng;
 use microsim_traces::NodeIx;
-use rand::Rng;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What happens to one message.
@@ -120,10 +118,11 @@ impl NetFaults {
         self.cut.contains(&(from, to)).then_some(Verdict::Cut)
     }
 
-    /// The fate of a message sent now from `from` to `to`. Draws from `rng`
-    /// only for the rates that are set, so the draws are the same whether or
-    /// not other faults are active.
-    pub(crate) fn verdict(&self, rng: &mut SimRng, from: NodeIx, to: NodeIx) -> Verdict {
+    /// The fate of a message sent now from `from` to `to`. `chance(rate)` draws
+    /// one yes/no (from the network's stream or a choice sequence), only for the
+    /// rates that are set, so the draws are the same whether or not other
+    /// faults are active.
+    pub(crate) fn verdict(&self, chance: &mut dyn FnMut(f64) -> bool, from: NodeIx, to: NodeIx) -> Verdict {
         if let Some(blocked) = self.reachable(from, to) {
             return blocked;
         }
@@ -131,11 +130,11 @@ impl NetFaults {
             return Verdict::Hold;
         }
         let loss = self.loss_links.get(&(from, to)).copied().unwrap_or(self.loss);
-        if loss > 0.0 && rng.random_bool(loss.min(1.0)) {
+        if loss > 0.0 && chance(loss) {
             return Verdict::Lost;
         }
         let duplicate = self.duplicate_links.get(&(from, to)).copied().unwrap_or(self.duplicate);
-        if duplicate > 0.0 && rng.random_bool(duplicate.min(1.0)) {
+        if duplicate > 0.0 && chance(duplicate) {
             return Verdict::Duplicate;
         }
         Verdict::Deliver
@@ -145,10 +144,22 @@ impl NetFaults {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::{stream, Stream};
+    use crate::rng::{stream, SimRng, Stream};
+    use rand::Rng;
 
     fn rng() -> SimRng {
         stream(3, Stream::Network)
+    }
+
+    /// The verdict with chances drawn from `rng`, as the network draws them.
+    trait Draw {
+        fn drawn(&self, rng: &mut SimRng, from: NodeIx, to: NodeIx) -> Verdict;
+    }
+
+    impl Draw for NetFaults {
+        fn drawn(&self, rng: &mut SimRng, from: NodeIx, to: NodeIx) -> Verdict {
+            NetFaults::verdict(self, &mut |rate| rng.random_bool(rate.min(1.0)), from, to)
+        }
     }
 
     #[test]
@@ -156,7 +167,7 @@ mod tests {
         let f = NetFaults::default();
         assert!(!f.any());
         let (mut a, b) = (rng(), rng());
-        assert_eq!(f.verdict(&mut a, 0, 1), Verdict::Deliver);
+        assert_eq!(f.drawn(&mut a, 0, 1), Verdict::Deliver);
         assert_eq!(a, b, "no random draw without a rate");
     }
 
@@ -165,12 +176,12 @@ mod tests {
         let mut f = NetFaults::default();
         f.partition(&[vec![0], vec![1, 2]]);
         let r = &mut rng();
-        assert_eq!(f.verdict(r, 0, 1), Verdict::Partitioned);
-        assert_eq!(f.verdict(r, 2, 0), Verdict::Partitioned);
-        assert_eq!(f.verdict(r, 1, 2), Verdict::Deliver);
-        assert_eq!(f.verdict(r, 3, 0), Verdict::Deliver, "node 3 is in no group");
+        assert_eq!(f.drawn(r, 0, 1), Verdict::Partitioned);
+        assert_eq!(f.drawn(r, 2, 0), Verdict::Partitioned);
+        assert_eq!(f.drawn(r, 1, 2), Verdict::Deliver);
+        assert_eq!(f.drawn(r, 3, 0), Verdict::Deliver, "node 3 is in no group");
         assert!(f.heal_links().is_empty());
-        assert_eq!(f.verdict(r, 0, 1), Verdict::Deliver);
+        assert_eq!(f.drawn(r, 0, 1), Verdict::Deliver);
     }
 
     #[test]
@@ -179,11 +190,11 @@ mod tests {
         f.cut(0, 1);
         f.clog(1, 2);
         let r = &mut rng();
-        assert_eq!(f.verdict(r, 0, 1), Verdict::Cut);
-        assert_eq!(f.verdict(r, 1, 0), Verdict::Deliver);
-        assert_eq!(f.verdict(r, 1, 2), Verdict::Hold);
+        assert_eq!(f.drawn(r, 0, 1), Verdict::Cut);
+        assert_eq!(f.drawn(r, 1, 0), Verdict::Deliver);
+        assert_eq!(f.drawn(r, 1, 2), Verdict::Hold);
         assert!(f.unclog(1, 2) && !f.unclog(1, 2));
-        assert_eq!(f.verdict(r, 1, 2), Verdict::Deliver);
+        assert_eq!(f.drawn(r, 1, 2), Verdict::Deliver);
         f.clog(2, 0);
         assert_eq!(f.heal_all(), vec![(2, 0)]);
         assert!(!f.any());
@@ -196,7 +207,7 @@ mod tests {
         f.set_duplicate(0.5, Some((0, 1)));
         let r = &mut rng();
         let count =
-            |f: &NetFaults, r: &mut SimRng, from, to, v| (0..10_000).filter(|_| f.verdict(r, from, to) == v).count();
+            |f: &NetFaults, r: &mut SimRng, from, to, v| (0..10_000).filter(|_| f.drawn(r, from, to) == v).count();
         let lost = count(&f, r, 1, 0, Verdict::Lost);
         assert!((2_700..3_300).contains(&lost), "{lost}");
         let dup = count(&f, r, 0, 1, Verdict::Duplicate);

@@ -130,13 +130,26 @@ pub(crate) struct State {
 impl Inner {
     pub(crate) fn new(seed: u64, config: Config, scheduler: crate::sched::Scheduler) -> Inner {
         let rec = Recording::new(config.record);
+        // A choice sequence decides latencies, losses and scheduling picks.
+        let cursor = config.choices.clone().map(crate::choices::Cursor::new);
+        let scheduler = match &cursor {
+            Some(c) => crate::sched::Scheduler::Custom(Box::new(crate::choices::ChoiceScheduler {
+                cursor: c.clone(),
+                ready: Vec::new(),
+            })),
+            None => scheduler,
+        };
+        let mut net = Net::new(seed, &config);
+        if let Some(c) = cursor {
+            net.use_choices(c);
+        }
         let state = State {
             now: 0,
             events: Events::default(),
             tasks: Tasks::default(),
             ready: ReadyQueue::new(scheduler, seed),
             nodes: Nodes::default(),
-            net: Net::new(seed, &config),
+            net,
             rec,
             stats: Stats::default(),
             failure: None,

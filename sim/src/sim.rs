@@ -98,6 +98,14 @@ impl Builder {
         self
     }
 
+    /// Reads the simulator's own choices (latencies, scheduling picks, losses,
+    /// duplications) from `choices` instead of the seed (see [`crate::choices`]);
+    /// this replaces the scheduler setting.
+    pub fn choices(mut self, choices: crate::Choices) -> Self {
+        self.config.choices = Some(choices);
+        self
+    }
+
     /// How long a disk sync takes (default: uniform 0.5-2 ms).
     pub fn sync_latency(mut self, latency: Latency) -> Self {
         self.config.sync_latency = latency;
