@@ -105,3 +105,13 @@ fn an_explored_failure_is_saved_and_its_replay_line_reproduces_it() {
 fn a_run_prints_its_seed_before_it_starts() {
     check(&["run", "pingpong", "--seed", "7"], 0, "seed 0x7 (MICROSIM_SEED=0x7 to replay)", "");
 }
+
+#[test]
+fn an_unreadable_or_malformed_plan_is_a_usage_error_naming_the_file() {
+    check(&["run", "pingpong", "--plan", "/nonexistent/plan.json"], 2, "", "/nonexistent/plan.json: No such file");
+    let path = std::env::temp_dir().join(format!("microsim-cli-plan-{}.json", std::process::id()));
+    std::fs::write(&path, r#"{"steps": [{"at": "1ms", "fault": "explode"}]}"#).unwrap();
+    let p = path.to_str().unwrap();
+    check(&["run", "pingpong", "--plan", p], 2, "", "step 1 (at 1ms: explode): unknown variant `explode`");
+    let _ = std::fs::remove_file(&path);
+}

@@ -30,6 +30,18 @@ proptest! {
     }
 }
 
+/// How many events a datagram pingpong run with `seed` and `plan` records.
+fn events(seed: u64, plan: &microsim::plan::FaultPlan) -> u64 {
+    let spec = microsim::scenario::RunSpec {
+        variant: "datagram".into(),
+        plan: plan.clone(),
+        record: microsim::RecordMode::Summary,
+        ..microsim::scenario::RunSpec::new(microsim::Seed(seed))
+    };
+    let (_, outcome) = microsim::scenario::run(&SCENARIO, &spec);
+    outcome.expect("the run happened").trace().counts().records
+}
+
 #[test]
 fn a_failing_plan_of_the_datagram_pingpong_shrinks_to_one_fault() {
     let first_failure = RefCell::new(None);
@@ -40,18 +52,23 @@ fn a_failing_plan_of_the_datagram_pingpong_shrinks_to_one_fault() {
     let result = runner.run(&strategy(), |(seed, plan)| {
         let verdict = check_scenario(&SCENARIO, "datagram", seed, &plan);
         if verdict.is_err() && first_failure.borrow().is_none() {
-            *first_failure.borrow_mut() = Some(plan.steps.len());
+            *first_failure.borrow_mut() = Some((seed, plan.clone()));
         }
         verdict
     });
-    let Err(TestError::Fail(reason, (_, shrunk))) = result else {
+    let Err(TestError::Fail(reason, (seed, shrunk))) = result else {
         panic!("the datagram pingpong fails under some plan: {result:?}")
     };
-    let before = first_failure.into_inner().expect("a failure was seen before shrinking");
-    eprintln!("shrunk from {before} plan steps to {}: {reason}", shrunk.steps.len());
+    let (first_seed, first) = first_failure.into_inner().expect("a failure was seen before shrinking");
+    let (before, after) = (events(first_seed, &first), events(seed, &shrunk));
+    eprintln!(
+        "shrunk from {} plan steps and {before} trace events to {} steps and {after} events: {reason}",
+        first.steps.len(),
+        shrunk.steps.len()
+    );
     // One fault, the step that undoes it, and the final heal_all.
     assert!(shrunk.steps.len() <= 3, "shrunk to {} steps:\n{}", shrunk.steps.len(), shrunk.to_json());
-    assert!(shrunk.steps.len() < before, "shrinking removed steps ({before} before)");
+    assert!(shrunk.steps.len() < first.steps.len(), "shrinking removed steps");
 }
 
 /// The planted ordering race (see the runtime's scheduling tests): "b" must take
