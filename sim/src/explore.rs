@@ -21,7 +21,6 @@ use crate::seed::Seed;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 
 /// Shard `index` of `of` (0-based): the seeds whose position `i` in the range
 /// has `i % of == index`.
@@ -203,28 +202,33 @@ where
     let next = AtomicU64::new(0);
     let lowest_failure = AtomicU64::new(u64::MAX);
     let (done, failures) = (AtomicU64::new(0), AtomicU64::new(0));
-    let results: Mutex<Vec<(u64, T)>> = Mutex::new(Vec::with_capacity(total.min(1 << 20) as usize));
-    let worker = || loop {
-        let i = next.fetch_add(1, Ordering::Relaxed);
-        if i >= total || (stop == StopAt::FirstFailure && i > lowest_failure.load(Ordering::Relaxed)) {
-            return;
+    // Each worker keeps its own results (no lock or shared line per seed); they
+    // are put in seed order at the end.
+    let worker = || {
+        let mut mine = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= total || (stop == StopAt::FirstFailure && i > lowest_failure.load(Ordering::Relaxed)) {
+                return mine;
+            }
+            let result = run(range.nth(i));
+            if result.failed() {
+                lowest_failure.fetch_min(i, Ordering::Relaxed);
+                failures.fetch_add(1, Ordering::SeqCst);
+            }
+            mine.push((i, result));
+            let done = done.fetch_add(1, Ordering::SeqCst) + 1;
+            progress(Progress { done, total, failures: failures.load(Ordering::SeqCst) });
         }
-        let result = run(range.nth(i));
-        if result.failed() {
-            lowest_failure.fetch_min(i, Ordering::Relaxed);
-            failures.fetch_add(1, Ordering::SeqCst);
-        }
-        results.lock().expect("no worker panics while holding the lock").push((i, result));
-        let done = done.fetch_add(1, Ordering::SeqCst) + 1;
-        progress(Progress { done, total, failures: failures.load(Ordering::SeqCst) });
     };
-    std::thread::scope(|s| {
-        for _ in 1..jobs.max(1) {
-            s.spawn(worker);
+    let mut runs: Vec<(u64, T)> = std::thread::scope(|s| {
+        let others: Vec<_> = (1..jobs.max(1)).map(|_| s.spawn(worker)).collect();
+        let mut all = worker();
+        for h in others {
+            all.extend(h.join().expect("a sweep worker panicked"));
         }
-        worker();
+        all
     });
-    let mut runs = results.into_inner().expect("workers finished");
     runs.sort_by_key(|(i, _)| *i);
     let lowest = lowest_failure.into_inner();
     let stopped_early = stop == StopAt::FirstFailure && lowest != u64::MAX;
@@ -293,7 +297,7 @@ mod tests {
 
     #[test]
     fn progress_counts_every_seed_and_failure() {
-        let last = Mutex::new(None);
+        let last = std::sync::Mutex::new(None);
         sweep(
             &SeedRange::new(0, 50),
             2,
