@@ -58,6 +58,11 @@ pub fn plans(nodes: Vec<String>, window: Duration, max_pairs: usize) -> impl Str
     })
 }
 
+/// Workload sizes from 1 to `max` (proptest shrinks them toward 1).
+pub fn workloads(max: u32) -> impl Strategy<Value = u32> {
+    1..=max.max(1)
+}
+
 /// Runs `scenario`'s `variant` with `seed` and `plan` as a proptest case: a
 /// failed run fails the case, with the report (and the plan) as its message.
 pub fn check_scenario(
@@ -66,12 +71,17 @@ pub fn check_scenario(
     seed: u64,
     plan: &FaultPlan,
 ) -> Result<(), TestCaseError> {
-    let spec = RunSpec { variant: variant.to_string(), plan: plan.clone(), ..RunSpec::new(Seed(seed)) };
-    let (report, _) = run(scenario, &spec);
+    check_run(scenario, &RunSpec { variant: variant.to_string(), plan: plan.clone(), ..RunSpec::new(Seed(seed)) })
+}
+
+/// Runs `spec` of `scenario` as a proptest case (see [`check_scenario`]); use it
+/// to draw the workload size too.
+pub fn check_run(scenario: &dyn Scenario, spec: &RunSpec) -> Result<(), TestCaseError> {
+    let (report, _) = run(scenario, spec);
     match report.verdict {
         Verdict::Pass => Ok(()),
         Verdict::Invalid(why) => Err(TestCaseError::reject(why)),
-        _ => Err(TestCaseError::fail(format!("{report}\nplan: {}", plan.to_json()))),
+        _ => Err(TestCaseError::fail(format!("{report}\nplan: {}", spec.plan.to_json()))),
     }
 }
 

@@ -1,8 +1,11 @@
 //! proptest over fault plans: the RPC pingpong holds for any plan, and a failing
 //! plan of the datagram pingpong shrinks to a minimal story.
 
+use microsim::plan::{Fault, FaultPlan, PlanTime, Step};
+use microsim::scenario::RunSpec;
 use microsim::scenario::Scenario;
-use microsim_properties::{check_scenario, plans};
+use microsim::Seed;
+use microsim_properties::{check_run, check_scenario, plans};
 use microsim_services::pingpong::PingPongScenario;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, TestError, TestRunner};
@@ -31,13 +34,9 @@ proptest! {
 }
 
 /// How many events a datagram pingpong run with `seed` and `plan` records.
-fn events(seed: u64, plan: &microsim::plan::FaultPlan) -> u64 {
-    let spec = microsim::scenario::RunSpec {
-        variant: "datagram".into(),
-        plan: plan.clone(),
-        record: microsim::RecordMode::Summary,
-        ..microsim::scenario::RunSpec::new(microsim::Seed(seed))
-    };
+fn events(seed: u64, plan: &microsim::plan::FaultPlan, rounds: u32) -> u64 {
+    let spec =
+        RunSpec { variant: "datagram".into(), plan: plan.clone(), workload: Some(rounds), ..RunSpec::new(Seed(seed)) };
     let (_, outcome) = microsim::scenario::run(&SCENARIO, &spec);
     outcome.expect("the run happened").trace().counts().records
 }
@@ -49,23 +48,31 @@ fn a_failing_plan_of_the_datagram_pingpong_shrinks_to_one_fault() {
     let config = Config { cases: 256, failure_persistence: None, ..Config::default() };
     let rng = proptest::test_runner::TestRng::deterministic_rng(config.rng_algorithm);
     let mut runner = TestRunner::new_with_rng(config, rng);
-    let result = runner.run(&strategy(), |(seed, plan)| {
-        let verdict = check_scenario(&SCENARIO, "datagram", seed, &plan);
+    let with_workload = (strategy(), microsim_properties::workloads(20));
+    let result = runner.run(&with_workload, |((seed, plan), rounds)| {
+        let spec = RunSpec {
+            variant: "datagram".into(),
+            plan: plan.clone(),
+            workload: Some(rounds),
+            ..RunSpec::new(Seed(seed))
+        };
+        let verdict = check_run(&SCENARIO, &spec);
         if verdict.is_err() && first_failure.borrow().is_none() {
-            *first_failure.borrow_mut() = Some((seed, plan.clone()));
+            *first_failure.borrow_mut() = Some((seed, plan.clone(), rounds));
         }
         verdict
     });
-    let Err(TestError::Fail(reason, (seed, shrunk))) = result else {
+    let Err(TestError::Fail(reason, ((seed, shrunk), rounds))) = result else {
         panic!("the datagram pingpong fails under some plan: {result:?}")
     };
-    let (first_seed, first) = first_failure.into_inner().expect("a failure was seen before shrinking");
-    let (before, after) = (events(first_seed, &first), events(seed, &shrunk));
+    let (first_seed, first, first_rounds) = first_failure.into_inner().expect("a failure was seen before shrinking");
+    let (before, after) = (events(first_seed, &first, first_rounds), events(seed, &shrunk, rounds));
     eprintln!(
-        "shrunk from {} plan steps and {before} trace events to {} steps and {after} events: {reason}",
+        "shrunk from {} plan steps, {first_rounds} rounds and {before} trace events to {} steps, {rounds} rounds and {after} events: {reason}",
         first.steps.len(),
         shrunk.steps.len()
     );
+    assert!(rounds <= first_rounds, "the workload never grows: {first_rounds} -> {rounds}");
     // One fault, the step that undoes it, and the final heal_all.
     assert!(shrunk.steps.len() <= 3, "shrunk to {} steps:\n{}", shrunk.steps.len(), shrunk.to_json());
     assert!(shrunk.steps.len() < first.steps.len(), "shrinking removed steps");
@@ -114,4 +121,26 @@ fn a_failing_schedule_shrinks_to_the_picks_the_bug_needs() {
     // picks the second of two ready tasks (2^31), or 0 where the first is wanted.
     assert!(shrunk.0.iter().all(|&c| c == 0 || c == 1 << 31), "{:?}", shrunk.0);
     assert!(shrunk.0.len() < before.len() && shrunk.0.len() <= 16, "{:?}", shrunk.0);
+}
+
+#[test]
+fn a_failing_workload_shrinks_to_one_round() {
+    let lossy =
+        FaultPlan::new(vec![Step { at: PlanTime(Duration::ZERO), fault: Fault::Loss { rate: 1.0, link: None } }]);
+    let config = Config { cases: 64, failure_persistence: None, ..Config::default() };
+    let rng = proptest::test_runner::TestRng::deterministic_rng(config.rng_algorithm);
+    let mut runner = TestRunner::new_with_rng(config, rng);
+    let result = runner.run(&microsim_properties::workloads(50), |rounds| {
+        let spec = RunSpec {
+            variant: "datagram".into(),
+            plan: lossy.clone(),
+            workload: Some(rounds),
+            ..RunSpec::new(Seed(1))
+        };
+        check_run(&SCENARIO, &spec)
+    });
+    let Err(TestError::Fail(_, rounds)) = result else {
+        panic!("every datagram run loses its first message: {result:?}")
+    };
+    assert_eq!(rounds, 1, "the smallest workload that fails");
 }

@@ -89,7 +89,8 @@ async fn client(rounds: u32, first: u64) {
     }
 }
 
-/// The pingpong system as a [`Scenario`], for sweeps and fault plans.
+/// The pingpong system as a [`Scenario`], for sweeps and fault plans. Its
+/// workload size (`RunSpec::workload`) is the round trips per client.
 ///
 /// Variants: `rpc` (the default: calls with a 50 ms timeout, retried up to 100
 /// times, so it survives loss, partitions and crashes) and `datagram` (the
@@ -131,7 +132,7 @@ impl Scenario for PingPongScenario {
             sim.node("server", server)?;
         }
         for c in 0..CLIENTS {
-            let (rounds, first) = (self.rounds, (c as u64 + 1) * 1_000_000_007);
+            let (rounds, first) = (spec.workload.unwrap_or(self.rounds), (c as u64 + 1) * 1_000_000_007);
             let name = format!("client{c}");
             if rpc {
                 sim.client(&name, move || rpc_client(rounds, first))?;

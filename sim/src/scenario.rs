@@ -70,12 +70,22 @@ pub struct RunSpec {
     pub profile: Option<String>,
     /// What to record.
     pub record: RecordMode,
+    /// The size of the workload (requests, orders, rounds: the scenario says),
+    /// `None` for the scenario's default. Property tests draw it and shrink it.
+    pub workload: Option<u32>,
 }
 
 impl RunSpec {
     /// The default variant, no faults, the trace hash only.
     pub fn new(seed: Seed) -> RunSpec {
-        RunSpec { seed, variant: String::new(), plan: FaultPlan::default(), profile: None, record: RecordMode::Summary }
+        RunSpec {
+            seed,
+            variant: String::new(),
+            plan: FaultPlan::default(),
+            profile: None,
+            record: RecordMode::Summary,
+            workload: None,
+        }
     }
 
     /// The variant to run, resolved against the scenario's list.
