@@ -191,6 +191,13 @@ pub fn explore(args: ExploreArgs) -> ExitCode {
     );
     match result.first_failure() {
         None => ExitCode::SUCCESS,
-        Some((seed, report)) => finish(scenario.as_ref(), &specs(*seed), report),
+        Some((seed, report)) => {
+            let shrunk = failure::shrink(scenario.as_ref(), &specs(*seed), report, 500);
+            println!(
+                "shrunk in {} runs: {} -> {} plan steps, {} -> {} trace events",
+                shrunk.runs, shrunk.steps.0, shrunk.steps.1, shrunk.events.0, shrunk.events.1
+            );
+            finish(scenario.as_ref(), &shrunk.spec, &shrunk.report)
+        }
     }
 }

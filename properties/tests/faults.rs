@@ -94,3 +94,20 @@ fn check_spec(seed: Seed) -> RunSpec {
     let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
     RunSpec { plan: Profile::default().plan(seed.0, &nodes, Duration::from_secs(1)), ..RunSpec::new(seed) }
 }
+
+#[test]
+fn a_found_failure_shrinks_to_the_steps_it_needs_and_still_replays() {
+    let result = sweep(&SeedRange::new(0, 20), 2, StopAt::FirstFailure, |_| {}, |seed| check("datagram", seed));
+    let (seed, report) = result.first_failure().expect("the sweep finds a planted bug");
+    let spec = RunSpec { variant: "datagram".into(), ..check_spec(*seed) };
+    let shrunk = microsim::failure::shrink(&SCENARIO, &spec, report, 500);
+    assert!(
+        shrunk.steps.1 < shrunk.steps.0 && shrunk.steps.1 <= 3,
+        "{:?}\n{}",
+        shrunk.steps,
+        shrunk.spec.plan.to_json()
+    );
+    assert_eq!(std::mem::discriminant(&shrunk.report.verdict), std::mem::discriminant(&report.verdict));
+    let again = run(&SCENARIO, &shrunk.spec).0;
+    assert_eq!((again.verdict, again.hash), (shrunk.report.verdict.clone(), shrunk.report.hash));
+}

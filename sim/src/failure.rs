@@ -111,3 +111,55 @@ pub fn read_plan(path: &Path) -> Result<FaultPlan, FailureError> {
     let text = std::fs::read_to_string(path).map_err(io(path))?;
     FaultPlan::from_json(&text).map_err(|error| FailureError::Plan { path: path.to_path_buf(), error })
 }
+
+/// What [`shrink`] did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shrunk {
+    /// The smallest failing spec found.
+    pub spec: RunSpec,
+    /// Its report.
+    pub report: Report,
+    /// Plan steps before and after.
+    pub steps: (usize, usize),
+    /// Trace events before and after.
+    pub events: (u64, u64),
+    /// Runs tried.
+    pub runs: usize,
+}
+
+/// Shrinks a failing run's plan: removes steps, one at a time, for as long as
+/// the run still fails the same way (same verdict kind), skipping removals that
+/// leave an invalid plan, until no single step can go; at most `max_runs` runs.
+pub fn shrink(scenario: &dyn Scenario, spec: &RunSpec, report: &Report, max_runs: usize) -> Shrunk {
+    let kind = |r: &Report| std::mem::discriminant(&r.verdict);
+    let failed_the_same = |r: &Report| {
+        !r.passed() && kind(r) == kind(report) && !matches!(r.verdict, crate::scenario::Verdict::Invalid(_))
+    };
+    let events = |s: &RunSpec| run(scenario, s).1.map_or(0, |o| o.trace().counts().records);
+    let (mut best, mut best_report, mut runs) = (spec.clone(), report.clone(), 0);
+    let mut progress = true;
+    while progress && runs < max_runs {
+        progress = false;
+        let mut i = 0;
+        while i < best.plan.steps.len() && runs < max_runs {
+            let mut candidate = best.clone();
+            candidate.plan.steps.remove(i);
+            runs += 1;
+            let (r, _) = run(scenario, &candidate);
+            if failed_the_same(&r) {
+                best = candidate;
+                best_report = r;
+                progress = true;
+            } else {
+                i += 1;
+            }
+        }
+    }
+    Shrunk {
+        steps: (spec.plan.steps.len(), best.plan.steps.len()),
+        events: (events(spec), events(&best)),
+        spec: best,
+        report: best_report,
+        runs,
+    }
+}
