@@ -105,12 +105,8 @@ fn clock_changes_are_in_the_trace() {
     sim.clock("n", ClockChange::Jump { by_ns: 1_500_000_000 }).unwrap();
     sim.clock("n", ClockChange::Resync).unwrap();
     let outcome = sim.run();
-    let trace = outcome.trace();
-    let faults: Vec<&str> = trace
-        .records()
-        .iter()
-        .filter(|r| r.event.kind() == "fault")
-        .map(|r| trace.text(r.event.text().unwrap()))
-        .collect();
-    assert_eq!(faults, ["clock_offset n -250ms", "clock_drift n 500ppm", "clock_jump n 1.5s", "clock_resync n"]);
+    assert_eq!(
+        crate::fault_texts(&outcome),
+        ["clock_offset n -250ms", "clock_drift n 500ppm", "clock_jump n 1.5s", "clock_resync n"]
+    );
 }

@@ -148,15 +148,7 @@ fn what_a_crash_did_to_the_disk_is_in_the_trace() {
     })
     .unwrap();
     let outcome = sim.run();
-    let trace = outcome.trace();
-    let faults: Vec<&str> = trace
-        .records()
-        .iter()
-        .filter(|r| r.event.kind() == "fault")
-        .filter_map(|r| r.event.text())
-        .map(|t| trace.text(t))
-        .collect();
-    assert_eq!(faults, [r#"disk of db lost 2 unsynced writes of "wal""#]);
+    assert_eq!(crate::fault_texts(&outcome), [r#"disk of db lost 2 unsynced writes of "wal""#]);
 }
 
 #[test]

@@ -117,14 +117,8 @@ fn a_latency_change_applies_to_later_messages() {
 fn every_applied_step_is_a_fault_record() {
     let (_, outcome) =
         check(&[(5, Fault::Crash { node: "b".into() }), (6, Fault::Restart { node: "b".into() }), (7, Fault::HealAll)]);
-    let trace = outcome.trace();
-    let faults: Vec<(u64, &str)> = trace
-        .records()
-        .iter()
-        .filter(|r| matches!(r.event, Event::Fault { .. }))
-        .map(|r| (r.time_ns / 1_000_000, trace.text(r.event.text().unwrap())))
-        .collect();
-    assert_eq!(faults, [(5, "crash b"), (6, "restart b"), (7, "heal_all")]);
+    let expected = [(ms(5), "b", "crash b"), (ms(6), "b", "restart b"), (ms(7), "-", "heal_all")];
+    assert_eq!(crate::faults(&outcome), expected.map(|(t, node, text)| (t, node.to_string(), text.to_string())));
 }
 
 #[test]

@@ -148,6 +148,28 @@ pub fn logs(outcome: &Outcome) -> Vec<(String, Level, String)> {
         .collect()
 }
 
+/// The fault records of a full trace as (time, node name, text).
+pub fn faults(outcome: &Outcome) -> Vec<(Duration, String, String)> {
+    let trace = outcome.trace();
+    trace
+        .records()
+        .iter()
+        .filter_map(|r| match r.event {
+            Event::Fault { text } => Some((
+                Duration::from_nanos(r.time_ns),
+                trace.header.node_name(r.node).to_string(),
+                trace.text(text).to_string(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The texts of the fault records of a full trace.
+pub fn fault_texts(outcome: &Outcome) -> Vec<String> {
+    faults(outcome).into_iter().map(|(_, _, text)| text).collect()
+}
+
 /// The kinds of the events of a full trace that happened at `node`.
 pub fn kinds_at(outcome: &Outcome, node: &str) -> Vec<&'static str> {
     records(outcome).into_iter().filter(|(_, n, _)| n == node).map(|(_, _, e)| e.kind()).collect()
