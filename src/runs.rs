@@ -189,6 +189,7 @@ pub fn explore(args: ExploreArgs) -> ExitCode {
         result.runs.len() as f64 / wall,
         result.failures().count()
     );
+    print_coverage(&microsim::scenario::coverage(result.runs.iter().map(|(_, r)| r)));
     match result.first_failure() {
         None => ExitCode::SUCCESS,
         Some((seed, report)) => {
@@ -199,5 +200,14 @@ pub fn explore(args: ExploreArgs) -> ExitCode {
             );
             finish(scenario.as_ref(), &shrunk.spec, &shrunk.report)
         }
+    }
+}
+
+/// One line per `sometimes`/`eventually` property of a sweep; the ones that
+/// never held are flagged, since the suite then never reached what they test.
+fn print_coverage(coverage: &[microsim::property::Coverage]) {
+    for c in coverage {
+        let flag = if c.held == 0 { "  <- never held" } else { "" };
+        println!("{:<10} {:<40} held {} of {} checks{flag}", c.kind, c.name, c.held, c.reached);
     }
 }

@@ -146,6 +146,11 @@ impl PointState {
         fired
     }
 
+    /// Stops every point from firing (the quiet phase of a liveness run).
+    pub(crate) fn disable(&mut self) {
+        self.config.enabled = false;
+    }
+
     /// The counts, by name.
     pub(crate) fn counts(&self) -> Vec<PointCount> {
         self.sites

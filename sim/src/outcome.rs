@@ -62,6 +62,28 @@ pub enum Failure {
         /// The node that spawned one too many.
         node: String,
     },
+    /// An `always` property did not hold (see [`crate::property`]).
+    Property {
+        /// The property's name.
+        name: String,
+        /// The node whose task checked it.
+        node: String,
+        /// When.
+        time: Instant,
+        /// What the check said about the state, if anything.
+        detail: String,
+    },
+    /// An `eventually` property did not hold by its deadline (see [`crate::liveness`]).
+    Liveness {
+        /// The property's name.
+        name: String,
+        /// When its deadline started: the end of the chaos phase, or the run's start.
+        from: Instant,
+        /// The deadline it missed.
+        deadline: Instant,
+        /// What the last check said.
+        detail: String,
+    },
 }
 
 impl Failure {
@@ -75,6 +97,8 @@ impl Failure {
             Failure::TimeLimit { .. } => "time-limit",
             Failure::StepLimit { .. } => "step-limit",
             Failure::TaskLimit { .. } => "task-limit",
+            Failure::Property { .. } => "property",
+            Failure::Liveness { .. } => "liveness",
         }
     }
 }
@@ -94,6 +118,20 @@ impl fmt::Display for Failure {
             Failure::StepLimit { limit } => write!(f, "step limit: more than {limit} steps"),
             Failure::TaskLimit { limit, node } => {
                 write!(f, "task limit: node `{node}` spawned more than {limit} live tasks")
+            }
+            Failure::Property { name, node, time, detail } => {
+                write!(f, "property `{name}` violated in node `{node}` at {time}")?;
+                if !detail.is_empty() {
+                    write!(f, ": {detail}")?;
+                }
+                Ok(())
+            }
+            Failure::Liveness { name, from, deadline, detail } => {
+                write!(f, "property `{name}` did not hold by {deadline} (checked from {from})")?;
+                if !detail.is_empty() {
+                    write!(f, ": {detail}")?;
+                }
+                Ok(())
             }
         }
     }
@@ -177,6 +215,8 @@ pub struct Outcome {
     pub stats: Stats,
     /// Every fault point reached in the run, by name, with how often it fired.
     pub fault_points: Vec<crate::faultpoint::PointCount>,
+    /// Every `sometimes` and `eventually` property checked in the run, with counts.
+    pub coverage: Vec<crate::property::Coverage>,
     pub(crate) trace: LazyTrace,
 }
 
@@ -190,6 +230,7 @@ impl Clone for Outcome {
             steps: self.steps,
             stats: self.stats,
             fault_points: self.fault_points.clone(),
+            coverage: self.coverage.clone(),
             trace: LazyTrace::ready(trace),
         }
     }

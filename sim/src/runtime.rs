@@ -125,6 +125,7 @@ pub(crate) struct State {
     pub(crate) next_step_ns: u64,
     /// `buggify!` and `fault_point!` state.
     pub(crate) points: crate::faultpoint::PointState,
+    pub(crate) props: crate::property::Props,
 }
 
 impl Inner {
@@ -165,6 +166,7 @@ impl Inner {
                 config.fault_points.clone(),
                 crate::rng::stream(seed, crate::rng::Stream::FaultPoints),
             ),
+            props: Default::default(),
             config,
         };
         let record_full = state.rec.mode() == microsim_traces::RecordMode::Full;

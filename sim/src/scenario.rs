@@ -142,6 +142,8 @@ pub struct Report {
     pub stats: Stats,
     /// The fault points reached, with how often they fired.
     pub fault_points: Vec<crate::PointCount>,
+    /// The run's `sometimes` and `eventually` properties, with counts.
+    pub coverage: Vec<crate::property::Coverage>,
 }
 
 impl Report {
@@ -195,6 +197,7 @@ pub fn run(scenario: &dyn Scenario, spec: &RunSpec) -> (Report, Option<Outcome>)
         hash: None,
         stats: Stats::default(),
         fault_points: Vec::new(),
+        coverage: Vec::new(),
     };
     if !scenario.variants().contains(&variant.as_str()) {
         let known = scenario.variants().join(", ");
@@ -217,6 +220,7 @@ pub fn run(scenario: &dyn Scenario, spec: &RunSpec) -> (Report, Option<Outcome>)
     report.hash = outcome.hash();
     report.stats = outcome.stats;
     report.fault_points = outcome.fault_points.clone();
+    report.coverage = outcome.coverage.clone();
     report.verdict = match &outcome.failure {
         Some(failure) => Verdict::Failed { kind: failure.kind(), message: failure.to_string() },
         None => match scenario.check(&outcome, spec) {
@@ -240,6 +244,30 @@ pub fn fault_point_coverage<'a>(reports: impl IntoIterator<Item = &'a Report>) -
         }
     }
     sum.into_values().collect()
+}
+
+/// Adds up the `sometimes` and `eventually` counts of many runs (a sweep), by
+/// property. A property with `held == 0` never held in the sweep: the suite
+/// does not reach what it claims to test (see [`never_held`]).
+pub fn coverage<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Vec<crate::property::Coverage> {
+    let mut sum: std::collections::BTreeMap<(String, String), crate::property::Coverage> = Default::default();
+    for r in reports {
+        for c in &r.coverage {
+            let e = sum.entry((c.name.clone(), c.kind.clone())).or_insert(crate::property::Coverage {
+                reached: 0,
+                held: 0,
+                ..c.clone()
+            });
+            e.reached += c.reached;
+            e.held += c.held;
+        }
+    }
+    sum.into_values().collect()
+}
+
+/// The properties of `coverage` that never held.
+pub fn never_held(coverage: &[crate::property::Coverage]) -> Vec<&crate::property::Coverage> {
+    coverage.iter().filter(|c| c.held == 0).collect()
 }
 
 /// Where two runs that should be identical first differ.

@@ -141,7 +141,7 @@ impl Sim {
     }
 
     /// Runs `f` with this simulation as the thread's current one.
-    fn enter<R>(&self, f: impl FnOnce(&Inner) -> R) -> R {
+    pub(crate) fn enter<R>(&self, f: impl FnOnce(&Inner) -> R) -> R {
         let _log = tracing::dispatcher::set_default(&self.dispatch);
         CTX.set(&self.inner, || panic::escalate(|| f(&self.inner)))
     }
@@ -287,6 +287,7 @@ impl Sim {
             trace: LazyTrace::new(recording.finish_packed(header), std::mem::take(&mut st.unrendered)),
             stats: Stats { sent: st.net.sent(), ..st.stats },
             fault_points: st.points.counts(),
+            coverage: st.props.coverage(),
         }
     }
 }

@@ -16,6 +16,7 @@ mod net;
 mod nodes;
 mod panics;
 mod plan;
+mod properties;
 mod rpc;
 mod scheduling;
 mod time;
