@@ -1,6 +1,7 @@
 //! microsim's sample services and scenarios.
 
 pub mod pingpong;
+pub mod raft;
 
 use microsim::scenario::Scenario;
 
