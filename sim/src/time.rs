@@ -89,6 +89,13 @@ pub fn now() -> Instant {
     })
 }
 
+/// The simulation's true virtual time, which no clock fault touches: for test
+/// oracles and checkers that stamp what happened (histories, observations).
+/// Service code should use [`now`], its node's own clock, as real code would.
+pub fn global_now() -> Instant {
+    runtime::with(|i| Instant(i.state.borrow().now))
+}
+
 /// The current node's wall clock, a `SystemTime` that starts at
 /// 2026-01-01T00:00:00Z when the run starts and that clock faults can offset
 /// and jump (also backwards).
