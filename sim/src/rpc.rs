@@ -1,9 +1,17 @@
-//! Request/response calls over the datagram network, with request ids and timeouts.
+//! Request/response calls over the datagram network, with request ids, timeouts
+//! and call-tree spans.
 //!
 //! A call binds an ephemeral reply socket, sends the request to the server's port
 //! and waits for the reply with the same id, for at most the given timeout. A
 //! reply that comes after the timeout finds no socket and is dropped (visible in
 //! the trace as a `no-socket` drop), as a late UDP reply would be.
+//!
+//! Every call is a span of a request's call tree: its id is the span, and the
+//! request carries the tree's trace id (the root call's id) across services. A
+//! server handler runs in the span of the request it handles (an ambient
+//! "current span", set while its future is polled), so a call the handler makes
+//! is that request's child. Calls are recorded as `call` and `return` trace
+//! records, which `microsim show --calls` draws as trees.
 
 use crate::error::SimError;
 use crate::net::{Addr, ToAddr};
@@ -11,14 +19,65 @@ use crate::payload::{Message, Payload};
 use crate::runtime;
 use crate::socket::{send_from, Socket};
 use crate::time;
+use microsim_traces::{CallOutcome, Event};
+use std::cell::Cell;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 /// A request on the wire.
 #[derive(Clone)]
 pub struct Request<Req> {
     id: u64,
+    span: Span,
     body: Req,
+}
+
+/// Where a call sits in its request's call tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    /// The tree's id: the id of its root call.
+    pub trace: u64,
+    /// The call this span is (its request id).
+    pub call: u64,
+}
+
+thread_local! {
+    /// The span the task being polled is in: set by [`InSpan`] around each poll.
+    static CURRENT: Cell<Option<Span>> = const { Cell::new(None) };
+}
+
+/// The span the current task is in, if it is handling a call.
+pub fn current_span() -> Option<Span> {
+    CURRENT.with(Cell::get)
+}
+
+pin_project_lite::pin_project! {
+    /// A future that runs in a span: calls it makes are that span's children.
+    #[derive(Debug)]
+    pub struct InSpan<F> {
+        span: Span,
+        #[pin]
+        inner: F,
+    }
+}
+
+impl<F: Future> Future for InSpan<F> {
+    type Output = F::Output;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let outer = CURRENT.with(|c| c.replace(Some(*this.span)));
+        let poll = this.inner.poll(cx);
+        CURRENT.with(|c| c.set(outer));
+        poll
+    }
+}
+
+/// Runs `fut` in `span`: calls it makes become the span's children.
+pub fn in_span<F: Future>(span: Span, fut: F) -> InSpan<F> {
+    InSpan { span, inner: fut }
 }
 
 impl<Req: fmt::Debug> fmt::Debug for Request<Req> {
@@ -50,15 +109,33 @@ pub enum RpcError {
 }
 
 /// Calls the server at `to` with `request` and waits at most `timeout` for the
-/// response.
+/// response. The call is a child of the current span (see [`current_span`]), or
+/// the root of a new call tree.
 pub async fn call<Req: Message, Resp: Message>(
     to: impl ToAddr,
     request: Req,
     timeout: Duration,
 ) -> Result<Resp, RpcError> {
+    let to = to.to_addr();
     let reply = Socket::<Response<Resp>>::bind_ephemeral();
-    let id = runtime::with(|i| i.state.borrow_mut().next_call_id());
-    reply.send_to(to, Request { id, body: request });
+    let parent = current_span();
+    let id = runtime::with(|i| {
+        let node = i.current_node();
+        let mut st = i.state.borrow_mut();
+        let id = st.next_call_id();
+        let now = st.now;
+        let parent_call = parent.map_or(0, |p| p.call);
+        let method = method_name::<Req>();
+        st.rec.push_text(
+            now,
+            node,
+            |s| s.push_str(method),
+            |text| Event::Call { call: id, parent: parent_call, to: to.node, text },
+        );
+        id
+    });
+    let span = Span { trace: parent.map_or(id, |p| p.trace), call: id };
+    reply.send_to(to, Request { id, span, body: request });
     let wait = async {
         loop {
             let (_, resp) = reply.recv().await;
@@ -67,7 +144,23 @@ pub async fn call<Req: Message, Resp: Message>(
             }
         }
     };
-    time::timeout(timeout, wait).await.map_err(|_| RpcError::Timeout)
+    let result = time::timeout(timeout, wait).await.map_err(|_| RpcError::Timeout);
+    let outcome = if result.is_ok() { CallOutcome::Ok } else { CallOutcome::Timeout };
+    runtime::with(|i| {
+        let node = i.current_node();
+        let mut st = i.state.borrow_mut();
+        let now = st.now;
+        st.rec.push(now, node, Event::Return { call: id, outcome });
+    });
+    result
+}
+
+/// The method a request type stands for: its name without the module path.
+fn method_name<Req>() -> &'static str {
+    let full = std::any::type_name::<Req>();
+    let outer = full.split('<').next().unwrap_or(full);
+    let start = outer.rfind("::").map_or(0, |i| i + 2);
+    &full[start..]
 }
 
 /// A server endpoint: receives requests of type `Req` and answers with `Resp`.
@@ -90,11 +183,18 @@ pub struct Incoming<Req, Resp> {
     /// What was asked.
     pub body: Req,
     id: u64,
+    span: Span,
     server: Addr,
     _resp: std::marker::PhantomData<fn(Resp)>,
 }
 
 impl<Req: Message, Resp: Message> Incoming<Req, Resp> {
+    /// The span of this request: run its handling [`in_span`] so that calls it
+    /// makes are this request's children.
+    pub fn span(&self) -> Span {
+        self.span
+    }
+
     /// Sends the response to the caller.
     pub fn reply(self, response: Resp) {
         send_from(self.server, self.from, Payload::new(Response { id: self.id, body: response }));
@@ -115,10 +215,12 @@ impl<Req: Message, Resp: Message> Server<Req, Resp> {
     /// Waits for the next request.
     pub async fn next(&self) -> Incoming<Req, Resp> {
         let (from, req) = self.socket.recv().await;
-        Incoming { from, body: req.body, id: req.id, server: self.socket.local_addr(), _resp: std::marker::PhantomData }
+        let (id, span, server) = (req.id, req.span, self.socket.local_addr());
+        Incoming { from, body: req.body, id, span, server, _resp: std::marker::PhantomData }
     }
 
-    /// Answers every request with `handler`, one at a time, forever.
+    /// Answers every request with `handler`, one at a time, forever; each
+    /// handler runs in its request's span.
     pub async fn serve<F, Fut>(&self, mut handler: F) -> std::convert::Infallible
     where
         F: FnMut(Req) -> Fut,
@@ -126,8 +228,8 @@ impl<Req: Message, Resp: Message> Server<Req, Resp> {
     {
         loop {
             let incoming = self.next().await;
-            let Incoming { from, body, id, server, .. } = incoming;
-            let response = handler(body).await;
+            let Incoming { from, body, id, span, server, .. } = incoming;
+            let response = in_span(span, handler(body)).await;
             send_from(server, from, Payload::new(Response { id, body: response }));
         }
     }

@@ -17,15 +17,23 @@
 
 #![deny(missing_docs)]
 
+mod diff;
 mod error;
 mod hash;
 mod jsonl;
+mod marks;
 mod packed;
+mod parse;
+mod reader;
 mod record;
 mod recording;
+pub mod view;
 
+pub use diff::{diff_readers, diff_traces, DiffError, TraceDiff};
 pub use error::TraceError;
 pub use hash::{TraceHash, TraceHasher};
-pub use jsonl::{read_jsonl, write_jsonl, FORMAT_VERSION};
-pub use record::{DropReason, Event, Level, NodeIx, Port, Record, Text, NO_NODE};
+pub use jsonl::{record_line, write_jsonl, FORMAT_VERSION};
+pub use marks::{MarkedOp, Marks};
+pub use reader::{read_jsonl, ReadRecord, TraceReader};
+pub use record::{CallOutcome, DropReason, Event, Level, NodeIx, Port, Record, Text, KINDS, NO_NODE};
 pub use recording::{Counts, Header, PackedTrace, RecordMode, Recording, Trace};

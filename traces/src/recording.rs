@@ -40,6 +40,15 @@ pub struct Header {
     pub nodes: Vec<String>,
     /// Named ports; records refer to them by index.
     pub ports: Vec<String>,
+    /// The scenario that ran, when the run was one of a scenario.
+    pub scenario: Option<String>,
+    /// The scenario's variant.
+    pub variant: Option<String>,
+    /// The fault plan, as the JSON a plan file holds (`None`: not known; an
+    /// empty plan is `{"steps":[]}`).
+    pub plan: Option<serde_json::Value>,
+    /// The nemesis profile the plan was drawn from (`None`: given by hand or not known).
+    pub profile: Option<String>,
 }
 
 impl Header {
