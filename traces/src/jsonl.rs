@@ -134,6 +134,10 @@ struct RecordOut<'a> {
     node: &'a str,
     ev: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    call: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parent: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     msg: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     to: Option<&'a str>,
@@ -149,10 +153,6 @@ struct RecordOut<'a> {
     timer: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     level: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    call: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    parent: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     outcome: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]

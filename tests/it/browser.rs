@@ -1,0 +1,1 @@
+//! The HTML view in headless Chromium.
