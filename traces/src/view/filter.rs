@@ -75,6 +75,11 @@ impl Resolved {
         (0..self.shown.len() as NodeIx).filter(|&i| self.shown[i as usize]).collect()
     }
 
+    /// Whether events of the kind named `kind` are shown.
+    pub(crate) fn keeps_kind(&self, kind: &str) -> bool {
+        KINDS.iter().position(|k| *k == kind).is_some_and(|i| self.kinds[i])
+    }
+
     /// Whether a time is within the range shown.
     pub(crate) fn keeps_time(&self, time_ns: u64) -> bool {
         (self.from_ns..=self.to_ns).contains(&time_ns)

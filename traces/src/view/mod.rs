@@ -8,6 +8,7 @@ pub mod calls;
 mod escape;
 mod filter;
 pub mod html;
+mod lamport;
 pub mod text;
 
 pub use escape::{escape_html, escape_terminal};
