@@ -1,6 +1,7 @@
 //! The `microsim` command: runs the sample scenarios and the benchmarks.
 
 mod bench;
+mod bench_views;
 mod runs;
 mod show;
 
