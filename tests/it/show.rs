@@ -87,3 +87,18 @@ fn a_run_trace_carries_scenario_variant_plan_and_profile() {
     assert!(head.contains(r#""scenario":"pingpong","variant":"rpc","seed":"0x0000000000000005","plan":{"steps":["#));
     assert!(head.contains(r#""profile":"profile default"#), "{head}");
 }
+
+#[test]
+fn show_html_writes_one_page_and_bad_marks_are_named() {
+    let dir = scratch("show-html");
+    let trace = golden("pingpong-rpc-seed2.jsonl");
+    let page = dir.join("t.html");
+    let page = page.to_str().expect("a UTF-8 path");
+    check(&["show", &trace, "--html", page, "--node", "server", "--node", "client0"], 0, "wrote", "");
+    let html = std::fs::read_to_string(page).expect("the page is written");
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains(r#""nodes":["server","client0"]"#));
+    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"), "the page fetches nothing");
+    let marks = file(&dir, "marks.json", r#"{"ops": [{"process": "p"}]}"#);
+    check(&["show", &trace, "--html", page, "--marks", &marks], 2, "", "marks.json: not marks");
+    check(&["show", &trace, "--marks", &marks], 2, "", "--html");
+}

@@ -295,9 +295,9 @@ impl Trace {
     /// for any other record.
     pub fn fill_text(&mut self, index: u32, write: impl FnOnce(&mut String)) {
         let Some(record) = self.records.get(index as usize) else { return };
-        let Event::Send { msg, to, port, .. } = record.event else { return };
+        let Event::Send { .. } = record.event else { return };
         let text = append_limited(&mut self.text, write);
-        self.records[index as usize].event = Event::Send { msg, to, port, text };
+        self.records[index as usize].event = record.event.with_text(text);
     }
 
     /// The trace hash, `None` when recording was off.

@@ -21,7 +21,8 @@
 
 use super::escape::escape_terminal;
 use super::filter::Filter;
-use super::text::{time_ms, ViewError};
+use super::text::time_ms;
+use super::ViewError;
 use crate::reader::TraceReader;
 use crate::record::{CallOutcome, Event, NodeIx};
 use crate::recording::Header;

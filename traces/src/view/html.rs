@@ -13,7 +13,7 @@
 use super::escape::escape_html;
 use super::filter::Filter;
 use super::lamport::Lamport;
-use super::text::ViewError;
+use super::ViewError;
 use crate::marks::Marks;
 use crate::reader::TraceReader;
 use crate::recording::Header;

@@ -13,4 +13,19 @@ pub mod text;
 
 pub use escape::{escape_html, escape_terminal};
 pub use filter::{parse_time_ns, Filter};
-pub use text::ViewError;
+
+use crate::error::TraceError;
+
+/// Why a view could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ViewError {
+    /// The trace could not be read.
+    #[error(transparent)]
+    Trace(#[from] TraceError),
+    /// The filter names something the trace does not have.
+    #[error("{0}")]
+    Filter(String),
+    /// Writing the view failed.
+    #[error("writing the view: {0}")]
+    Io(#[from] std::io::Error),
+}

@@ -20,29 +20,15 @@
 
 use super::escape::escape_terminal;
 use super::filter::{Filter, Resolved};
-use crate::error::TraceError;
+use super::ViewError;
 use crate::reader::TraceReader;
-use crate::record::{Event, NodeIx, Record, NO_NODE};
+use crate::record::{Event, NodeIx, Record};
 use crate::recording::Header;
 use std::io::{BufRead, Write};
 
 /// The narrowest and widest node column, in characters.
 const COLUMN_MIN: usize = 8;
 const COLUMN_MAX: usize = 16;
-
-/// Why a view could not be made.
-#[derive(Debug, thiserror::Error)]
-pub enum ViewError {
-    /// The trace could not be read.
-    #[error(transparent)]
-    Trace(#[from] TraceError),
-    /// The filter names something the trace does not have.
-    #[error("{0}")]
-    Filter(String),
-    /// Writing the view failed.
-    #[error("writing the view: {0}")]
-    Io(#[from] std::io::Error),
-}
 
 /// A node's lifeline state.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -63,21 +49,78 @@ pub fn write_text<R: BufRead>(
     let columns = resolved.columns();
     let width = column_width(&header, &columns);
     write_heading(&header, &columns, width, out)?;
-    let mut life = vec![Life::Down; header.nodes.len()];
-    let mut row = String::new();
+    let life = vec![Life::Down; header.nodes.len()];
+    let mut diagram = Diagram { header, resolved, columns, width, life, row: String::new() };
     while let Some(read) = reader.next_record()? {
-        let record = read.record;
-        if let Some(state) = life.get_mut(record.node as usize) {
-            *state = next_life(*state, &record.event);
+        if let Some(row) = diagram.row(&read.record, read.text) {
+            writeln!(out, "{}", row.trim_end())?;
         }
-        if !resolved.keeps(&record) {
-            continue;
-        }
-        row.clear();
-        write_row(&mut row, &header, &resolved, &columns, width, &life, &record, read.text);
-        writeln!(out, "{}", row.trim_end())?;
     }
     Ok(())
+}
+
+/// The text diagram's layout and the lifelines' states, row by row.
+struct Diagram {
+    header: Header,
+    resolved: Resolved,
+    /// The nodes shown, a column each.
+    columns: Vec<NodeIx>,
+    /// Characters per column.
+    width: usize,
+    /// Each node's lifeline, by node index.
+    life: Vec<Life>,
+    row: String,
+}
+
+impl Diagram {
+    /// The row of `record`, `None` when the filter hides it.
+    fn row(&mut self, record: &Record, text: &str) -> Option<&str> {
+        if let Some(state) = self.life.get_mut(record.node as usize) {
+            *state = next_life(*state, &record.event);
+        }
+        if !self.resolved.keeps(record) {
+            return None;
+        }
+        self.row.clear();
+        self.row.push_str(&format!("{:>15}  ", time_ms(record.time_ns)));
+        let at = self.columns.iter().position(|&c| c == record.node);
+        let target = match record.event {
+            Event::Send { to, .. } if self.resolved.shows_node(to) => self.columns.iter().position(|&c| c == to),
+            _ => None,
+        };
+        for i in 0..self.columns.len() {
+            let cell = self.cell(i, at, target, &record.event);
+            self.row.extend(cell);
+        }
+        self.row.push_str(&describe(&self.header, record, text));
+        Some(&self.row)
+    }
+
+    /// Column `i`'s cell: the event's glyph at its node (`at`), an arrow's part
+    /// on the way to `target`, or the node's lifeline.
+    fn cell(&self, i: usize, at: Option<usize>, target: Option<usize>, event: &Event) -> Vec<char> {
+        let lifeline = match self.life[self.columns[i] as usize] {
+            Life::Up => '|',
+            Life::Paused => ':',
+            Life::Down => ' ',
+        };
+        let mut cell: Vec<char> = std::iter::once(lifeline).chain(std::iter::repeat_n(' ', self.width - 1)).collect();
+        if Some(i) == at {
+            cell[0] = glyph(event);
+        }
+        if let (Some(from), Some(to)) = (at, target) {
+            let (lo, hi) = (from.min(to), from.max(to));
+            if i == lo && lo != hi {
+                cell.iter_mut().skip(1).for_each(|ch| *ch = '-');
+            } else if lo < i && i < hi {
+                cell.fill('-');
+            }
+            if i == to && to != from {
+                cell[0] = if to > from { '>' } else { '<' };
+            }
+        }
+        cell
+    }
 }
 
 fn column_width(header: &Header, columns: &[NodeIx]) -> usize {
@@ -159,49 +202,6 @@ fn glyph(event: &Event) -> char {
         Event::Call { .. } => 'C',
         Event::Return { .. } => '=',
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn write_row(
-    row: &mut String,
-    header: &Header,
-    resolved: &Resolved,
-    columns: &[NodeIx],
-    width: usize,
-    life: &[Life],
-    record: &Record,
-    text: &str,
-) {
-    row.push_str(&format!("{:>15}  ", time_ms(record.time_ns)));
-    let at = columns.iter().position(|&c| c == record.node);
-    let target = match record.event {
-        Event::Send { to, .. } if to != NO_NODE && resolved.shows_node(to) => columns.iter().position(|&c| c == to),
-        _ => None,
-    };
-    for (i, &c) in columns.iter().enumerate() {
-        let lifeline = match life[c as usize] {
-            Life::Up => '|',
-            Life::Paused => ':',
-            Life::Down => ' ',
-        };
-        let mut cell: Vec<char> = std::iter::once(lifeline).chain(std::iter::repeat_n(' ', width - 1)).collect();
-        if Some(i) == at {
-            cell[0] = glyph(&record.event);
-        }
-        if let (Some(from), Some(to)) = (at, target) {
-            let (lo, hi) = (from.min(to), from.max(to));
-            if i == lo && lo != hi {
-                cell.iter_mut().skip(1).for_each(|ch| *ch = '-');
-            } else if lo < i && i < hi {
-                cell.fill('-');
-            }
-            if i == to && to != from {
-                cell[0] = if to > from { '>' } else { '<' };
-            }
-        }
-        row.extend(cell);
-    }
-    row.push_str(&describe(header, record, text));
 }
 
 /// What a record says, in words.
