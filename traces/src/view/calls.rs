@@ -3,17 +3,22 @@
 //!
 //! A tree is a root call (one made outside any handler) and, below it, the calls
 //! its handlers made, from the trace's `call` and `return` records. Each row
-//! gives the start, the duration, the outcome, the caller and callee services
-//! and the method; a call that repeats a timed-out call of the same caller,
+//! gives the start, the duration, the outcome (`ok`, `ERROR`, `-` while
+//! unfinished), the error (`timeout`, `unfinished`), the caller and callee
+//! services and the method; a call that repeats a timed-out call of the same caller,
 //! callee and method is marked as a retry. Only the calls are held in memory.
 //!
 //! ```text
 //! # call trees: 4 calls in 3 trees; 1 timed out, 0 unfinished
 //!
 //! tree 1
-//!       start ms   duration ms  outcome     call
-//!       1.000000      4.000000  ok          client -> api Get (call 1)
-//!       2.000000      2.000000  ok            api -> db Read (call 2)
+//!        start ms   duration ms  outcome  error       call
+//!        1.000000      4.000000  ok                   client -> api Get (call 1)
+//!        2.000000      2.000000  ok                     api -> db Read (call 2)
+//!
+//! tree 2
+//!        start ms   duration ms  outcome  error       call
+//!        6.000000     50.000000  ERROR    timeout     client -> api Put (call 3)
 //! ```
 //!
 //! Filters: a tree is shown when its root call's caller is a shown node and
@@ -67,7 +72,7 @@ pub fn write_calls<R: BufRead>(
     )?;
     for (n, root) in roots.iter().enumerate() {
         writeln!(out, "\ntree {}", n + 1)?;
-        writeln!(out, "{:>15} {:>13}  {:<10}  call", "start ms", "duration ms", "outcome")?;
+        writeln!(out, "{:>15} {:>13}  {:<7}  {:<10}  call", "start ms", "duration ms", "outcome", "error")?;
         write_tree(&header, &calls, *root, 0, out)?;
     }
     Ok(())
@@ -128,19 +133,19 @@ fn write_tree(
         return Ok(());
     }
     let call = &calls[&id];
-    let (duration, outcome) = match call.end {
-        Some((end, outcome)) => (time_ms(end.saturating_sub(call.start_ns)), outcome.name().to_string()),
-        None => ("-".to_string(), "unfinished".to_string()),
+    let (duration, outcome, error) = match call.end {
+        Some((end, CallOutcome::Ok)) => (time_ms(end.saturating_sub(call.start_ns)), "ok", ""),
+        Some((end, outcome)) => (time_ms(end.saturating_sub(call.start_ns)), "ERROR", outcome.name()),
+        None => ("-".to_string(), "-", "unfinished"),
     };
-    let outcome =
-        if call.end.is_some_and(|(_, o)| o == CallOutcome::Timeout) { outcome.to_uppercase() } else { outcome };
     let retry = if call.retry > 0 { format!(" [retry {}]", call.retry) } else { String::new() };
     writeln!(
         out,
-        "{:>15} {:>13}  {:<10}  {}{} -> {} {} (call {id}){retry}",
+        "{:>15} {:>13}  {:<7}  {:<10}  {}{} -> {} {} (call {id}){retry}",
         time_ms(call.start_ns),
         duration,
         outcome,
+        error,
         "  ".repeat(depth),
         escape_terminal(header.node_name(call.node)),
         escape_terminal(header.node_name(call.to)),
