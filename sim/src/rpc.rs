@@ -6,8 +6,9 @@
 //! reply that comes after the timeout finds no socket and is dropped (visible in
 //! the trace as a `no-socket` drop), as a late UDP reply would be.
 //!
-//! Every call is a span of a request's call tree: its id is the span, and the
-//! request carries the tree's trace id (the root call's id) across services. A
+//! Every call is a span of a request's call tree: its number is the span, and
+//! the request carries it with the tree's trace id (the root call's number)
+//! across services, packed in one word (see [`Span`]). A
 //! server handler runs in the span of the request it handles (an ambient
 //! "current span", set while its future is polled), so a call the handler makes
 //! is that request's child. Calls are recorded as `call` and `return` trace
@@ -19,7 +20,7 @@ use crate::payload::{Message, Payload};
 use crate::runtime;
 use crate::socket::{send_from, Socket};
 use crate::time;
-use microsim_traces::{CallOutcome, Event};
+use microsim_traces::{CallOutcome, Event, NO_NODE};
 use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
@@ -30,18 +31,35 @@ use std::time::Duration;
 /// A request on the wire.
 #[derive(Clone)]
 pub struct Request<Req> {
+    /// Its trace context (see [`Span::wire`]).
     id: u64,
-    span: Span,
     body: Req,
 }
 
 /// Where a call sits in its request's call tree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Span {
-    /// The tree's id: the id of its root call.
+    /// The tree's id: the call number of its root call.
     pub trace: u64,
-    /// The call this span is (its request id).
+    /// The call this span is (its call number, the `call` of its trace record).
     pub call: u64,
+}
+
+impl Span {
+    /// The span as a request carries it: the trace id in the high 32 bits and
+    /// the call number in the low 32, a trace context in one word. A wider one
+    /// would make a request with a one-word body overflow a payload's 16-byte
+    /// inline buffer and cost an allocation per send. Call numbers stay below
+    /// 2^32 within the default step limit; past it they wrap on the wire (the
+    /// trace records keep every bit).
+    fn wire(self) -> u64 {
+        self.trace << 32 | (self.call & 0xffff_ffff)
+    }
+
+    /// The span a request carried.
+    fn from_wire(id: u64) -> Span {
+        Span { trace: id >> 32, call: id & 0xffff_ffff }
+    }
 }
 
 thread_local! {
@@ -68,11 +86,22 @@ impl<F: Future> Future for InSpan<F> {
     type Output = F::Output;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let outer = CURRENT.with(|c| c.replace(Some(*this.span)));
-        let poll = this.inner.poll(cx);
-        CURRENT.with(|c| c.set(outer));
-        poll
+        let span = *this.span;
+        with_span(span, || this.inner.poll(cx))
     }
+}
+
+/// Runs `f` in `span`, restoring the span it was in after, even when `f`
+/// panics (a panic ends only the run: the thread goes on to the next).
+fn with_span<R>(span: Span, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Span>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CURRENT.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(CURRENT.with(|c| c.replace(Some(span))));
+    f()
 }
 
 /// Runs `fut` in `span`: calls it makes become the span's children.
@@ -82,7 +111,7 @@ pub fn in_span<F: Future>(span: Span, fut: F) -> InSpan<F> {
 
 impl<Req: fmt::Debug> fmt::Debug for Request<Req> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "call#{} {:?}", self.id, self.body)
+        write!(f, "call#{} {:?}", Span::from_wire(self.id).call, self.body)
     }
 }
 
@@ -95,7 +124,7 @@ pub struct Response<Resp> {
 
 impl<Resp: fmt::Debug> fmt::Debug for Response<Resp> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "reply#{} {:?}", self.id, self.body)
+        write!(f, "reply#{} {:?}", Span::from_wire(self.id).call, self.body)
     }
 }
 
@@ -120,26 +149,20 @@ pub async fn call<Req: Message, Resp: Message>(
     let reply = Socket::<Response<Resp>>::bind_ephemeral();
     let parent = current_span();
     let id = runtime::with(|i| {
-        let node = i.current_node();
         let mut st = i.state.borrow_mut();
         let id = st.next_call_id();
-        let now = st.now;
-        let parent_call = parent.map_or(0, |p| p.call);
+        let (now, node) = (st.now, st.tasks.current_node().unwrap_or(NO_NODE));
+        let parent = parent.map_or(0, |p| p.call);
         let method = method_name::<Req>();
-        st.rec.push_text(
-            now,
-            node,
-            |s| s.push_str(method),
-            |text| Event::Call { call: id, parent: parent_call, to: to.node, text },
-        );
+        st.rec.push_text(now, node, |s| s.push_str(method), |text| Event::Call { call: id, parent, to: to.node, text });
         id
     });
-    let span = Span { trace: parent.map_or(id, |p| p.trace), call: id };
-    reply.send_to(to, Request { id, span, body: request });
+    let wire = Span { trace: parent.map_or(id, |p| p.trace), call: id }.wire();
+    reply.send_to(to, Request { id: wire, body: request });
     let wait = async {
         loop {
             let (_, resp) = reply.recv().await;
-            if resp.id == id {
+            if resp.id == wire {
                 return resp.body;
             }
         }
@@ -147,9 +170,8 @@ pub async fn call<Req: Message, Resp: Message>(
     let result = time::timeout(timeout, wait).await.map_err(|_| RpcError::Timeout);
     let outcome = if result.is_ok() { CallOutcome::Ok } else { CallOutcome::Timeout };
     runtime::with(|i| {
-        let node = i.current_node();
         let mut st = i.state.borrow_mut();
-        let now = st.now;
+        let (now, node) = (st.now, st.tasks.current_node().unwrap_or(NO_NODE));
         st.rec.push(now, node, Event::Return { call: id, outcome });
     });
     result
@@ -215,7 +237,7 @@ impl<Req: Message, Resp: Message> Server<Req, Resp> {
     /// Waits for the next request.
     pub async fn next(&self) -> Incoming<Req, Resp> {
         let (from, req) = self.socket.recv().await;
-        let (id, span, server) = (req.id, req.span, self.socket.local_addr());
+        let (id, span, server) = (req.id, Span::from_wire(req.id), self.socket.local_addr());
         Incoming { from, body: req.body, id, span, server, _resp: std::marker::PhantomData }
     }
 
@@ -229,7 +251,8 @@ impl<Req: Message, Resp: Message> Server<Req, Resp> {
         loop {
             let incoming = self.next().await;
             let Incoming { from, body, id, span, server, .. } = incoming;
-            let response = in_span(span, handler(body)).await;
+            let handling = with_span(span, || handler(body));
+            let response = in_span(span, handling).await;
             send_from(server, from, Payload::new(Response { id, body: response }));
         }
     }

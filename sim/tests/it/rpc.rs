@@ -200,8 +200,14 @@ fn spans(outcome: &Outcome) -> Vec<String> {
 
 #[test]
 fn a_call_made_by_a_handler_is_a_child_of_the_request_it_handles() {
+    let spans_seen: Seen<Option<rpc::Span>> = Seen::default();
+    let seen = spans_seen.clone();
     let mut sim = full().latency(Latency::Fixed(ms(3))).build();
-    sim.node("db", len_server).unwrap();
+    let db = move |s: String| {
+        seen.push(rpc::current_span());
+        async move { s.len() }
+    };
+    sim.node("db", move || serve(db.clone())).unwrap();
     let front = |s: String| async move { rpc::call::<String, usize>(("db", "len"), s, ms(50)).await.unwrap() + 1 };
     sim.node("kv", move || serve(front)).unwrap();
     sim.client("app", || async { assert_eq!(len_of("abc", ms(100)).await, Ok(4)) }).unwrap();
@@ -211,6 +217,8 @@ fn a_call_made_by_a_handler_is_a_child_of_the_request_it_handles() {
         spans(&outcome),
         ["app call 1 in 0 -> kv String", "kv call 2 in 1 -> db String", "kv return 2 ok", "app return 1 ok"]
     );
+    // The trace id travelled with the requests: the db's handler runs in call 2 of trace 1.
+    assert_eq!(spans_seen.get(), [Some(rpc::Span { trace: 1, call: 2 })]);
 }
 
 #[test]
@@ -219,4 +227,14 @@ fn a_timed_out_call_is_recorded_as_a_timeout() {
         assert_eq!(len_of("abc", ms(10)).await, Err(RpcError::Timeout));
     });
     assert_eq!(spans(&outcome), ["app call 1 in 0 -> kv String", "app return 1 timeout"]);
+}
+
+#[test]
+fn a_handler_that_panics_leaves_no_span_behind() {
+    let mut sim = full().build();
+    sim.node("kv", || serve(|_: String| async { panic!("the handler fails") })).unwrap();
+    sim.client("app", || async { drop(len_of("abc", ms(10)).await) }).unwrap();
+    let outcome = sim.run();
+    assert!(outcome.failure.is_some(), "the panic ends the run");
+    assert_eq!(rpc::current_span(), None);
 }
