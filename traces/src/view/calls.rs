@@ -2,7 +2,7 @@
 //! request, as application performance monitors (Pinpoint, Zipkin) show them.
 //!
 //! A tree is a root call (one made outside any handler) and, below it, the calls
-//! its handlers made, from the trace's `call` and `return` records. Each row
+//! its handlers made; it is named by its trace id, the root call's number, from the trace's `call` and `return` records. Each row
 //! gives the start, the duration, the outcome (`ok`, `ERROR`, `-` while
 //! unfinished), the error (`timeout`, `unfinished`), the caller and callee
 //! services and the method; a call that repeats a timed-out call of the same caller,
@@ -11,12 +11,12 @@
 //! ```text
 //! # call trees: 4 calls in 3 trees; 1 timed out, 0 unfinished
 //!
-//! tree 1
+//! trace 1
 //!        start ms   duration ms  outcome  error       call
 //!        1.000000      4.000000  ok                   client -> api Get (call 1)
 //!        2.000000      2.000000  ok                     api -> db Read (call 2)
 //!
-//! tree 2
+//! trace 3
 //!        start ms   duration ms  outcome  error       call
 //!        6.000000     50.000000  ERROR    timeout     client -> api Put (call 3)
 //! ```
@@ -70,8 +70,8 @@ pub fn write_calls<R: BufRead>(
         calls.len(),
         roots.len()
     )?;
-    for (n, root) in roots.iter().enumerate() {
-        writeln!(out, "\ntree {}", n + 1)?;
+    for root in &roots {
+        writeln!(out, "\ntrace {root}")?;
         writeln!(out, "{:>15} {:>13}  {:<7}  {:<10}  call", "start ms", "duration ms", "outcome", "error")?;
         write_tree(&header, &calls, *root, 0, out)?;
     }

@@ -61,6 +61,8 @@ pub(crate) struct Lamport {
     rows: Vec<i64>,
     #[serde(skip)]
     arrows_on: bool,
+    #[serde(skip)]
+    calls_on: bool,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -77,7 +79,7 @@ const PARTITIONED: i64 = 2;
 
 impl Lamport {
     /// An empty model of the nodes `resolved` shows; arrows only when sends or
-    /// deliveries are among the kinds shown.
+    /// deliveries are among the kinds shown, calls when calls or returns are.
     pub(crate) fn new(header: &Header, resolved: &Resolved) -> Lamport {
         let mut rows = vec![-1; header.nodes.len()];
         let mut nodes = Vec::new();
@@ -86,7 +88,8 @@ impl Lamport {
             nodes.push(header.nodes[ix as usize].clone());
         }
         let arrows_on = resolved.keeps_kind("send") || resolved.keeps_kind("deliver");
-        Lamport { v: 1, nodes, rows, arrows_on, ..Lamport::default() }
+        let calls_on = resolved.keeps_kind("call") || resolved.keeps_kind("return");
+        Lamport { v: 1, nodes, rows, arrows_on, calls_on, ..Lamport::default() }
     }
 
     fn row(&self, ix: NodeIx) -> i64 {
@@ -128,7 +131,7 @@ impl Lamport {
             Event::Restart | Event::Start => self.close(node, CRASHED, t),
             Event::Pause => self.open(node, PAUSED, t, -1),
             Event::Resume => self.close(node, PAUSED, t),
-            Event::Call { call, to, .. } if !hidden => {
+            Event::Call { call, to, .. } if self.calls_on && !hidden => {
                 let text = self.text(text);
                 self.open_calls.insert(call, [t, t, node, self.row(to), 2, text]);
             }
