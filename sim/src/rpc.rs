@@ -178,10 +178,12 @@ pub async fn call<Req: Message, Resp: Message>(
 }
 
 /// The method a request type stands for: its name without the module path.
+/// Byte scans, not string searches: this runs on every call.
 fn method_name<Req>() -> &'static str {
     let full = std::any::type_name::<Req>();
-    let outer = full.split('<').next().unwrap_or(full);
-    let start = outer.rfind("::").map_or(0, |i| i + 2);
+    let bytes = full.as_bytes();
+    let outer_end = bytes.iter().position(|&b| b == b'<').unwrap_or(bytes.len());
+    let start = bytes[..outer_end].iter().rposition(|&b| b == b':').map_or(0, |i| i + 1);
     &full[start..]
 }
 
