@@ -53,8 +53,10 @@ fn ms_since(start: Instant) -> f64 {
     start.elapsed().as_secs_f64() * 1e3
 }
 
-/// Seconds headless Chromium takes to load `page` and run its script, if it is installed.
-fn chromium_load_s(page: &Path) -> Option<f64> {
+/// Seconds headless Chromium takes to start, load `page` and run its script, and
+/// the milliseconds its first drawing took (the page's `data-render-ms`), if
+/// Chromium is installed.
+fn chromium_load(page: &Path) -> Option<(f64, String)> {
     let start = Instant::now();
     let profile = page.with_extension("profile");
     let out = Command::new("chromium")
@@ -65,7 +67,8 @@ fn chromium_load_s(page: &Path) -> Option<f64> {
         .ok()?;
     let took = start.elapsed().as_secs_f64();
     let dom = String::from_utf8_lossy(&out.stdout);
-    (out.status.success() && dom.contains("data-rendered=") && !dom.contains("data-error=")).then_some(took)
+    let draw_ms = dom.split("data-render-ms=\"").nth(1)?.split('"').next()?.to_string();
+    (out.status.success() && !dom.contains("data-error=")).then_some((took, draw_ms))
 }
 
 pub fn views() -> ExitCode {
@@ -74,8 +77,8 @@ pub fn views() -> ExitCode {
         eprintln!("microsim bench views: cannot create {}: {e}", dir.display());
         return ExitCode::from(3);
     }
-    println!("| events | JSONL KiB | text view ms | HTML ms | HTML KiB | Chromium load s |");
-    println!("|---:|---:|---:|---:|---:|---:|");
+    println!("| events | JSONL KiB | text view ms | HTML ms | HTML KiB | Chromium load s | first draw ms |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
     for target in SIZES {
         let jsonl = trace_of(target);
         let events = jsonl.iter().filter(|&&b| b == b'\n').count() - 1;
@@ -90,8 +93,8 @@ pub fn views() -> ExitCode {
         view::html::write_html(&mut reader, &Filter::default(), &Marks::default(), &mut html).expect("the HTML view");
         let html_ms = ms_since(start);
         let page = dir.join(format!("views-{target}.html"));
-        let load = std::fs::write(&page, &html).ok().and_then(|()| chromium_load_s(&page));
-        let load = load.map_or("(no chromium)".to_string(), |s| format!("{s:.2}"));
+        let load = std::fs::write(&page, &html).ok().and_then(|()| chromium_load(&page));
+        let load = load.map_or("(no chromium) | -".to_string(), |(s, draw)| format!("{s:.2} | {draw}"));
         println!(
             "| {events} | {:.0} | {text_ms:.1} | {html_ms:.1} | {:.0} | {load} |",
             jsonl.len() as f64 / 1024.0,

@@ -9,7 +9,7 @@ window.alert = () => document.documentElement.setAttribute("data-alert", "fired"
 (function () {
   const D = JSON.parse(document.getElementById("trace-data").textContent);
   const NS = "http://www.w3.org/2000/svg";
-  const LEFT = 150, RIGHT = 24, TOP = 36, ROW = 56, LIMIT = 4000, MIN_SPAN = 1000;
+  const LEFT = 150, RIGHT = 24, TOP = 36, ROW = 56, LIMIT = 2500, MIN_SPAN = 1000;
   const svg = document.getElementById("diagram");
   const view = document.getElementById("view");
   const status = document.getElementById("status");
@@ -57,6 +57,7 @@ window.alert = () => document.documentElement.setAttribute("data-alert", "fired"
   }
 
   function render() {
+    const started = performance.now();
     const w = Math.max(320, view.clientWidth), h = TOP + D.nodes.length * ROW + 24;
     svg.setAttribute("width", w); svg.setAttribute("height", h);
     const scale = (w - LEFT - RIGHT) / (v1 - v0);
@@ -128,6 +129,7 @@ window.alert = () => document.documentElement.setAttribute("data-alert", "fired"
     const sampled = Math.max(stride(va.length), stride(p1 - p0), stride(vc.length));
     status.textContent = ms(v0) + " \u2013 " + ms(v1) + ": " + va.length + " messages, " + (p1 - p0) + " events, " + vc.length + " calls" + (sampled > 1 ? " (drawing 1 in " + sampled + "; zoom in for all)" : "");
     document.body.setAttribute("data-rendered", String(va.length + (p1 - p0) + vc.length));
+    document.body.setAttribute("data-render-ms", (performance.now() - started).toFixed(1));
   }
 
   let pending = false;
