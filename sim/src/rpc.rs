@@ -8,11 +8,13 @@
 //!
 //! Every call is a span of a request's call tree: its number is the span, and
 //! the request carries it with the tree's trace id (the root call's number)
-//! across services, packed in one word (see [`Span`]). A
-//! server handler runs in the span of the request it handles (an ambient
-//! "current span", set while its future is polled), so a call the handler makes
-//! is that request's child. Calls are recorded as `call` and `return` trace
-//! records, which `microsim show --calls` draws as trees.
+//! across services, packed in one word (see [`Span`]). A server handler runs in
+//! the span of the request it handles (an ambient "current span", set while its
+//! future is polled), so a call the handler makes is that request's child. A
+//! task the handler spawns does not inherit the span: run its future
+//! [`in_span`] of [`current_span`] to keep it in the tree. Calls are recorded as
+//! `call` and `return` trace records, which `microsim show --calls` draws as
+//! trees.
 
 use crate::error::SimError;
 use crate::net::{Addr, ToAddr};

@@ -23,7 +23,7 @@ use super::filter::{Filter, Resolved};
 use super::ViewError;
 use crate::reader::TraceReader;
 use crate::record::{Event, NodeIx, Record};
-use crate::recording::Header;
+use crate::recording::{Header, RecordMode};
 use std::io::{BufRead, Write};
 
 /// The narrowest and widest node column, in characters.
@@ -49,6 +49,9 @@ pub fn write_text<R: BufRead>(
     let columns = resolved.columns();
     let width = column_width(&header, &columns);
     write_heading(&header, &columns, width, out)?;
+    if reader.mode() != RecordMode::Full {
+        writeln!(out, "# (this trace kept no records: it was recorded in {:?} mode)", reader.mode())?;
+    }
     let life = vec![Life::Down; header.nodes.len()];
     let mut diagram = Diagram { header, resolved, columns, width, life, row: String::new() };
     while let Some(read) = reader.next_record()? {
