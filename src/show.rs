@@ -137,13 +137,18 @@ pub fn diff(args: DiffArgs) -> ExitCode {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return bad_input(e),
     };
+    let notes = microsim_traces::header_differences(a.header(), b.header());
     match microsim_traces::diff_readers(&mut a, &mut b, DIFF_CONTEXT) {
         Ok(None) => {
             println!("the traces have the same events");
             ExitCode::SUCCESS
         }
         Ok(Some(d)) => {
-            println!("A: {}\nB: {}\n{d}", args.a.display(), args.b.display());
+            println!("A: {}\nB: {}", args.a.display(), args.b.display());
+            for note in notes {
+                println!("the runs differ in {note}");
+            }
+            println!("{d}");
             ExitCode::from(1)
         }
         Err(e) => bad_input(trace_error(if e.side == 'A' { &args.a } else { &args.b }, &e.error)),

@@ -68,6 +68,7 @@ fn diff_names_the_first_diverging_event_and_exits_1() {
     let (a, b) = (golden("pingpong-rpc-seed1.jsonl"), golden("pingpong-rpc-seed2.jsonl"));
     check(&["diff", &a, &b], 1, "the traces differ at event 11:", "");
     check(&["diff", &a, &b], 1, "A (line 12) {\"t\":", "");
+    check(&["diff", &a, &b], 1, "the runs differ in seed: A 0x1, B 0x2", "");
     check(&["diff", &a, "/nonexistent/b.jsonl"], 2, "", "/nonexistent/b.jsonl: cannot read the trace");
 }
 

@@ -88,6 +88,23 @@ fn line_of(header: &Header, record: &Record, text: &str) -> String {
     record_line(header, record, text).unwrap_or_else(|why| format!("{record:?} ({why})"))
 }
 
+/// What the headers of two traces say differently about their runs (scenario,
+/// variant, seed, plan, profile, nodes), one line each: a divergence between
+/// two runs of different seeds or plans is expected.
+pub fn header_differences(a: &Header, b: &Header) -> Vec<String> {
+    let opt = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".to_string());
+    let plan = |h: &Header| h.plan.as_ref().map_or("-".to_string(), |p| p.to_string());
+    let fields = [
+        ("scenario", opt(&a.scenario), opt(&b.scenario)),
+        ("variant", opt(&a.variant), opt(&b.variant)),
+        ("seed", format!("0x{:x}", a.seed), format!("0x{:x}", b.seed)),
+        ("plan", plan(a), plan(b)),
+        ("profile", opt(&a.profile), opt(&b.profile)),
+        ("nodes", a.nodes.join(" "), b.nodes.join(" ")),
+    ];
+    fields.into_iter().filter(|(_, x, y)| x != y).map(|(name, x, y)| format!("{name}: A {x}, B {y}")).collect()
+}
+
 /// The first divergence of two traces in memory, with up to `context` records before it.
 pub fn diff_traces(a: &Trace, b: &Trace, context: usize) -> Option<TraceDiff> {
     fn lines(t: &Trace) -> impl FnMut() -> Result<Option<(String, Option<usize>)>, std::convert::Infallible> + '_ {

@@ -33,7 +33,7 @@ mod record;
 mod recording;
 pub mod view;
 
-pub use diff::{diff_readers, diff_traces, DiffError, TraceDiff};
+pub use diff::{diff_readers, diff_traces, header_differences, DiffError, TraceDiff};
 pub use error::TraceError;
 pub use hash::{TraceHash, TraceHasher};
 pub use jsonl::{record_line, write_jsonl, FORMAT_VERSION};
