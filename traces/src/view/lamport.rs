@@ -15,6 +15,8 @@
 //!   4 resume, 5 timer, 6 to 10 a log line (error to trace), 11 a fault.
 //! - `max_arrow`, `max_call`: the longest arrow and call, so the page can find
 //!   what crosses its window by binary search.
+//! - `t_start`, `t_end`: the first and last time shown (`t_start` null when
+//!   nothing is).
 //! - `marks`: the violated property and failing operations ([`crate::Marks`]),
 //!   operations as `[t0, t1, node, text]`.
 
@@ -48,6 +50,7 @@ pub(crate) struct Lamport {
     points: Vec<[i64; 4]>,
     max_arrow: i64,
     max_call: i64,
+    t_start: Option<i64>,
     t_end: i64,
     marks: MarksOut,
     #[serde(skip)]
@@ -117,6 +120,7 @@ impl Lamport {
     /// Adds one record; `shown` says whether the filter keeps it as a point.
     pub(crate) fn add(&mut self, record: &Record, text: &str, shown: bool) {
         let t = record.time_ns.min(i64::MAX as u64) as i64;
+        self.t_start = Some(self.t_start.map_or(t, |s| s.min(t)));
         self.t_end = self.t_end.max(t);
         let node = self.row(record.node);
         let hidden = record.node != NO_NODE && node < 0;

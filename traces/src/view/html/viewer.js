@@ -17,8 +17,11 @@ window.alert = () => document.documentElement.setAttribute("data-alert", "fired"
     "log ERROR", "log WARN", "log INFO", "log DEBUG", "log TRACE", "fault"];
   const STATUS = ["delivered", "DROPPED", "duplicate delivery", "never arrived"];
   const OUTCOME = ["ok", "TIMEOUT", "unfinished"];
-  const full = Math.max(D.t_end, 1);
-  let v0 = 0, v1 = full * 1.02;
+  const first = D.t_start === null ? 0 : D.t_start;
+  const full = Math.max(D.t_end - first, 1);
+  const fit = () => { v0 = first - full * 0.01; v1 = first + full * 1.02; };
+  let v0 = 0, v1 = 1;
+  fit();
 
   function el(name, attrs, parent) {
     const e = document.createElementNS(NS, name);
@@ -71,7 +74,7 @@ window.alert = () => document.documentElement.setAttribute("data-alert", "fired"
     });
     el("rect", { x: LEFT - 6, y: 0, width: w - LEFT - RIGHT + 12, height: h }, el("clipPath", { id: "plot" }, defs));
     const plot = { "clip-path": "url(#plot)" };
-    drawAxis(el("g", { class: "axis" }, root), x, w, h);
+    drawAxis(el("g", { class: "axis", "clip-path": "url(#plot)" }, root), x, w, h);
     const bands = el("g", plot, root);
     for (const b of D.bands) {
       if (b[1] < v0 || b[0] > v1) continue;
@@ -158,13 +161,13 @@ window.alert = () => document.documentElement.setAttribute("data-alert", "fired"
     v0 = drag.v0 - dt; v1 = drag.v1 - dt; schedule();
   });
   view.addEventListener("dblclick", (e) => zoom(0.5, timeAt(e.offsetX)));
-  document.getElementById("fit").addEventListener("click", () => { v0 = 0; v1 = full * 1.02; schedule(); });
+  document.getElementById("fit").addEventListener("click", () => { fit(); schedule(); });
   document.getElementById("zoom-in").addEventListener("click", () => zoom(0.5, (v0 + v1) / 2));
   document.getElementById("zoom-out").addEventListener("click", () => zoom(2, (v0 + v1) / 2));
   window.addEventListener("keydown", (e) => {
     if (e.key === "+" || e.key === "=") zoom(0.5, (v0 + v1) / 2);
     else if (e.key === "-") zoom(2, (v0 + v1) / 2);
-    else if (e.key === "0") { v0 = 0; v1 = full * 1.02; schedule(); }
+    else if (e.key === "0") { fit(); schedule(); }
   });
   window.addEventListener("resize", schedule);
 
@@ -191,8 +194,8 @@ window.alert = () => document.documentElement.setAttribute("data-alert", "fired"
   render();
   // `#selftest` (used by the browser test): zoom far in and out and pan, drawing each time.
   if (location.hash === "#selftest") {
-    zoom(1e-4, full / 2); render();
-    zoom(1e6, full / 2); render();
+    zoom(1e-4, first + full / 2); render();
+    zoom(1e6, first + full / 2); render();
     v0 += (v1 - v0) / 3; v1 += (v1 - v0) / 3; render();
     if (m.ops.length) { show(m.ops[0][0], m.ops[0][1]); render(); }
     document.body.setAttribute("data-selftest", "ok");
