@@ -35,6 +35,11 @@ pub enum BenchCommand {
         /// Threads for the parallel run.
         jobs: usize,
     },
+    /// Size and render time of the trace views for traces of 1,000, 10,000 and
+    /// 100,000 events, and headless Chromium's load time when it is installed.
+    ///
+    /// Example: microsim bench views
+    Views,
 }
 
 pub fn run(cmd: BenchCommand) -> ExitCode {
@@ -51,6 +56,7 @@ pub fn run(cmd: BenchCommand) -> ExitCode {
             peers(rounds, seeds, tiny_rounds, record)
         }
         BenchCommand::Sweep { seeds, jobs } => sweep_bench(seeds, jobs),
+        BenchCommand::Views => crate::bench_views::views(),
     }
 }
 

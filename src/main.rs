@@ -1,7 +1,9 @@
 //! The `microsim` command: runs the sample scenarios and the benchmarks.
 
 mod bench;
+mod bench_views;
 mod runs;
+mod show;
 
 use clap::{Parser, Subcommand};
 use microsim::RecordMode;
@@ -49,6 +51,14 @@ enum Command {
     ///
     /// Example: microsim explore pingpong --seeds 10000 --jobs 2 --shard 0/4
     Explore(runs::ExploreArgs),
+    /// Shows a trace file: a text space-time diagram, an HTML Lamport diagram, or call trees.
+    ///
+    /// Example: microsim show t.jsonl --node server --from 1ms --to 20ms --kind send --kind deliver
+    Show(show::ShowArgs),
+    /// Names the first event where two traces differ, with the events before it (exit 1 when they differ).
+    ///
+    /// Example: microsim diff before.jsonl after.jsonl
+    Diff(show::DiffArgs),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -73,6 +83,8 @@ fn main() -> ExitCode {
         Some(Command::List) => runs::list(),
         Some(Command::Run(args)) => runs::run_one(args),
         Some(Command::Explore(args)) => runs::explore(args),
+        Some(Command::Show(args)) => show::show(args),
+        Some(Command::Diff(args)) => show::diff(args),
         Some(Command::Bench(b)) => bench::run(b),
     }
 }

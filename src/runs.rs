@@ -31,6 +31,9 @@ pub struct RunArgs {
     /// The nemesis profile that draws a plan when none is given: default, swarm or quiet.
     #[arg(long, default_value = "quiet")]
     profile: String,
+    /// Record every event and write the trace here as JSON lines (see `microsim show`).
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -122,17 +125,36 @@ pub fn run_one(args: RunArgs) -> ExitCode {
         Ok(p) => p.or(env_plan),
         Err(e) => return usage(e.to_string()),
     };
-    let spec = match spec(scenario.as_ref(), seed, &args.variant, &args.profile, plan) {
+    let mut spec = match spec(scenario.as_ref(), seed, &args.variant, &args.profile, plan) {
         Ok(s) => s,
         Err(e) => return usage(e),
     };
+    // Create the trace file first: a bad path is reported before the run, not after.
+    let trace_file = match args.trace.as_deref().map(std::fs::File::create).transpose() {
+        Ok(file) => file,
+        Err(e) => {
+            return usage(format!("cannot create the trace file {}: {e}", args.trace.unwrap_or_default().display()))
+        }
+    };
+    if trace_file.is_some() {
+        spec.record = microsim::RecordMode::Full;
+    }
     println!(
         "microsim: {} seed {seed} (MICROSIM_SEED={seed} to replay), {} plan steps",
         scenario.name(),
         spec.plan.steps.len()
     );
-    let (report, _) = run(scenario.as_ref(), &spec);
+    let (report, outcome) = run(scenario.as_ref(), &spec);
     println!("{report}");
+    if let (Some(file), Some(outcome), Some(path)) = (trace_file, outcome, &args.trace) {
+        let mut trace = outcome.into_trace();
+        report.describe_trace(&mut trace.header);
+        if let Err(e) = crate::write_trace(file, &trace) {
+            eprintln!("microsim: cannot write the trace to {}: {e}", path.display());
+            return ExitCode::from(3);
+        }
+        println!("trace: {} ({} records)", path.display(), trace.records().len());
+    }
     finish(scenario.as_ref(), &spec, &report)
 }
 

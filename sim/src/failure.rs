@@ -76,7 +76,9 @@ pub fn save(scenario: &dyn Scenario, spec: &RunSpec, report: &Report, root: &Pat
     if let Some(outcome) = outcome {
         let file = std::fs::File::create(&trace_file).map_err(io(&trace_file))?;
         let mut out = std::io::BufWriter::new(file);
-        microsim_traces::write_jsonl(outcome.trace(), &mut out)?;
+        let mut trace = outcome.into_trace();
+        again.describe_trace(&mut trace.header);
+        microsim_traces::write_jsonl(&trace, &mut out)?;
         std::io::Write::flush(&mut out).map_err(io(&trace_file))?;
     }
     let same = again.verdict == report.verdict && (report.hash.is_none() || again.hash == report.hash);

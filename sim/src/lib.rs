@@ -119,9 +119,11 @@
 //!
 //! ## Traces
 //!
-//! Every send, delivery, drop, timer, spawn, exit, crash, restart and `tracing`
-//! log line is a record of the run's [`Trace`] (see the `microsim-traces` crate).
-//! [`RecordMode`] chooses between nothing, the hash only, and every record.
+//! Every send, delivery, drop, timer, spawn, exit, crash, restart, fault, RPC
+//! call and return, and `tracing` log line is a record of the run's [`Trace`]
+//! (see the `microsim-traces` crate). [`RecordMode`] chooses between nothing, the
+//! hash only, and every record. `microsim show` draws a trace file as a text or
+//! HTML space-time diagram or as call trees; `microsim diff` names where two differ.
 
 #![deny(missing_docs)]
 

@@ -275,10 +275,12 @@ pub fn never_held(coverage: &[crate::property::Coverage]) -> Vec<&crate::propert
 pub struct Divergence {
     /// The index of the first differing record.
     pub index: usize,
-    /// That record in the first run (`None`: the run had ended).
+    /// That record in the first run, as its trace line (`None`: the run had ended).
     pub first: Option<String>,
     /// That record in the second run.
     pub second: Option<String>,
+    /// The records before it (the same in both runs), as trace lines.
+    pub before: Vec<String>,
 }
 
 impl fmt::Display for Divergence {
@@ -294,12 +296,8 @@ impl fmt::Display for Divergence {
     }
 }
 
-/// One record as text, for divergence reports.
-fn describe(trace: &microsim_traces::Trace, r: &microsim_traces::Record) -> String {
-    let text = r.event.text().map(|t| format!(" {:?}", trace.text(t))).unwrap_or_default();
-    let t = crate::time::Instant::from_nanos(r.time_ns);
-    format!("at {t} on {}: {:?}{text}", trace.header.node_name(r.node), r.event)
-}
+/// How many records before a divergence it keeps.
+const DIVERGENCE_CONTEXT: usize = 5;
 
 /// Runs `spec` twice with full recording and compares the traces record by
 /// record (texts included): the determinism self-check.
@@ -308,19 +306,19 @@ pub fn check_determinism(scenario: &dyn Scenario, spec: &RunSpec) -> Result<(), 
     let (_, a) = run(scenario, &full);
     let (_, b) = run(scenario, &full);
     let (Some(a), Some(b)) = (a, b) else { return Ok(()) };
-    let (ta, tb) = (a.trace(), b.trace());
-    let (ra, rb) = (ta.records(), tb.records());
-    let text = |t: &microsim_traces::Trace, r: &microsim_traces::Record| r.event.text().map(|s| t.text(s).to_string());
-    let same = |i: usize| ra[i] == rb[i] && text(ta, &ra[i]) == text(tb, &rb[i]);
-    let common = ra.len().min(rb.len());
-    let index = match (0..common).find(|&i| !same(i)) {
-        Some(i) => i,
-        None if ra.len() == rb.len() => return Ok(()),
-        None => common,
-    };
-    Err(Divergence {
-        index,
-        first: ra.get(index).map(|r| describe(ta, r)),
-        second: rb.get(index).map(|r| describe(tb, r)),
-    })
+    match microsim_traces::diff_traces(a.trace(), b.trace(), DIVERGENCE_CONTEXT) {
+        None => Ok(()),
+        Some(d) => Err(Divergence { index: d.index, first: d.a, second: d.b, before: d.before }),
+    }
+}
+
+impl Report {
+    /// Writes what this run was (scenario, variant, plan, profile) into a
+    /// trace's header, so that the trace file says how to make it again.
+    pub fn describe_trace(&self, header: &mut microsim_traces::Header) {
+        header.scenario = Some(self.scenario.clone());
+        header.variant = Some(self.variant.clone());
+        header.plan = serde_json::to_value(&self.plan).ok();
+        header.profile = self.profile.clone();
+    }
 }

@@ -278,6 +278,7 @@ impl Sim {
             rng: RNG_ALGORITHM.to_string(),
             nodes: st.nodes.names(),
             ports: st.net.port_names(),
+            ..Header::default()
         };
         Outcome {
             seed: self.inner.seed,

@@ -7,8 +7,8 @@
 //! through `mix`; `finish` feeds the node and port names the same way and applies
 //! a final avalanche. The text of a `send` (the message's rendering) is not fed:
 //! the simulator renders messages lazily, only when a trace is read, and what a
-//! message carries shows in the events it causes. Log texts are fed. Only integer arithmetic is used, so the hash is the same on
-//! every platform.
+//! message carries shows in the events it causes. Log, fault and call texts are
+//! fed. Only integer arithmetic is used, so the hash is the same on every platform.
 
 use crate::record::{Event, Record};
 use std::fmt;
@@ -120,6 +120,18 @@ impl TraceHasher {
             Event::Duplicate { msg } => {
                 self.mix(14);
                 self.mix(msg);
+            }
+            Event::Call { call, parent, to, .. } => {
+                self.mix(15);
+                self.mix(call);
+                self.mix(parent);
+                self.mix(u64::from(to));
+                self.bytes(text.as_bytes());
+            }
+            Event::Return { call, outcome } => {
+                self.mix(16);
+                self.mix(call);
+                self.mix(outcome as u64);
             }
         }
     }

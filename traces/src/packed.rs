@@ -25,15 +25,17 @@
 //!   text's start (bits 3..35) and length (bits 35..64); for a send, the
 //!   destination plus one (bits 0..16) and the port (bits 16..48): a short send's
 //!   message number is the previous send's plus one and its text is deferred.
-//! - a **long** record is any other, four words (five for a send): code 0, the
-//!   real kind code in bits 4..8, a deferred-text flag in bit 8 and the node in
-//!   bits 32..64; the absolute time; two fields (see [`long_fields`]); and a
-//!   send's text. Faults (kind 13) and duplications (kind 14), rare, are always
-//!   long, since their codes are the tiny forms' in the first word.
+//! - a **long** record is any other, four words (five for a send, six for a
+//!   call): code 0, the real kind code in bits 4..12, a deferred-text flag in
+//!   bit 12 and the node in bits 32..64; the absolute time; two fields and, for
+//!   a send or a call, one or two more (see [`long_fields`]). Faults (kind 13),
+//!   duplications (kind 14), calls and returns (kinds 15 and 16), rare, are
+//!   always long: the first two codes are the tiny forms' in the first word,
+//!   the others do not fit its four bits.
 //!
 //! Packing is lossless: [`Packed::unpack`] gives back exactly the records pushed.
 
-use crate::record::{DropReason, Event, Level, NodeIx, Port, Record, Text};
+use crate::record::{CallOutcome, DropReason, Event, Level, NodeIx, Port, Record, Text};
 
 const KIND_BITS: u32 = 4;
 const KIND_MASK: u64 = (1 << KIND_BITS) - 1;
@@ -50,8 +52,10 @@ const MAX_NODE1: u64 = (1 << NODE_BITS) - 1;
 const MAX_MSG: u64 = (1 << MSG_BITS) - 1;
 #[cfg(test)]
 const MAX_STEP: u64 = (1 << STEP_BITS) - 1;
+/// The kind code of a long record, in its first word (above the form code 0).
+const LONG_KIND_MASK: u64 = 0xff;
 /// Flag of a long record whose text is deferred.
-const DEFERRED: u64 = 1 << 8;
+const DEFERRED: u64 = 1 << 12;
 
 /// Code of a tiny send.
 const TINY_SEND: u64 = 13;
@@ -86,6 +90,8 @@ pub(crate) fn kind_code(event: &Event) -> u64 {
         Event::Log { .. } => 12,
         Event::Fault { .. } => 13,
         Event::Duplicate { .. } => 14,
+        Event::Call { .. } => 15,
+        Event::Return { .. } => 16,
     }
 }
 
@@ -109,25 +115,28 @@ fn word_text(w: u64) -> Text {
     Text { start: w as u32, len: (w >> 32) as u32 }
 }
 
-/// The fields of a long record: its third and fourth words, by kind `[task, 0]`,
-/// `[timer, 0]`, `[msg, to | port << 32]`, `[msg, from]`, `[msg, reason code]`,
-/// `[level code, start | len << 32]` or `[0, 0]`; and, for a send, the text word
-/// of its fifth.
+/// The fields of a long record after its time, and how many there are: by
+/// kind `[task, 0]`, `[timer, 0]`, `[msg, to | port << 32, text]`, `[msg, from]`,
+/// `[msg, reason code]`, `[level code, text]`, `[0, text]`, `[msg, 0]`,
+/// `[call, parent, to, text]`, `[call, outcome code]` or `[0, 0]`, where `text`
+/// is a text word (start | len << 32).
 #[inline(always)]
-fn long_fields(event: Event, deferred: bool) -> ([u64; 2], Option<u64>) {
+fn long_fields(event: Event, deferred: bool) -> ([u64; 4], usize) {
     match event {
-        Event::Start | Event::Crash | Event::Restart | Event::Pause | Event::Resume => ([0, 0], None),
-        Event::Spawn { task } | Event::Exit { task } => ([task, 0], None),
-        Event::Timer { timer } => ([timer, 0], None),
+        Event::Start | Event::Crash | Event::Restart | Event::Pause | Event::Resume => ([0; 4], 2),
+        Event::Spawn { task } | Event::Exit { task } => ([task, 0, 0, 0], 2),
+        Event::Timer { timer } => ([timer, 0, 0, 0], 2),
         Event::Send { msg, to, port, text } => {
             let text = if deferred { Text::default() } else { text };
-            ([msg, u64::from(to) | u64::from(port.0) << 32], Some(text_word(text)))
+            ([msg, u64::from(to) | u64::from(port.0) << 32, text_word(text), 0], 3)
         }
-        Event::Deliver { msg, from } => ([msg, u64::from(from)], None),
-        Event::Drop { msg, reason } => ([msg, reason as u64], None),
-        Event::Log { level, text } => ([level as u64, text_word(text)], None),
-        Event::Fault { text } => ([0, text_word(text)], None),
-        Event::Duplicate { msg } => ([msg, 0], None),
+        Event::Deliver { msg, from } => ([msg, u64::from(from), 0, 0], 2),
+        Event::Drop { msg, reason } => ([msg, reason as u64, 0, 0], 2),
+        Event::Log { level, text } => ([level as u64, text_word(text), 0, 0], 2),
+        Event::Fault { text } => ([0, text_word(text), 0, 0], 2),
+        Event::Duplicate { msg } => ([msg, 0, 0, 0], 2),
+        Event::Call { call, parent, to, text } => ([call, parent, u64::from(to), text_word(text)], 4),
+        Event::Return { call, outcome } => ([call, outcome as u64, 0, 0], 2),
     }
 }
 
@@ -245,8 +254,8 @@ impl Packed {
                 over |= u64::from(text.len >> TEXT_LEN_BITS);
                 level as u64 | u64::from(text.start) << 3 | u64::from(text.len) << 35
             }
-            // Rare kinds whose codes the tiny forms use: always long.
-            Event::Fault { .. } | Event::Duplicate { .. } => {
+            // Rare kinds whose codes the tiny forms use or that do not fit: always long.
+            Event::Fault { .. } | Event::Duplicate { .. } | Event::Call { .. } | Event::Return { .. } => {
                 over = 1;
                 0
             }
@@ -257,19 +266,18 @@ impl Packed {
             // The long fields are worked out here, on the cold branch, and
             // passed as words: passing the event would make the compiler store
             // it to memory on every push.
-            let ([x, y], text) = long_fields(event, deferred);
+            let (fields, n) = long_fields(event, deferred);
             let flags = if deferred { DEFERRED } else { 0 };
-            self.push_long(code << KIND_BITS | flags | u64::from(node) << 32, time_ns, x, y, text);
+            self.push_long(code << KIND_BITS | flags | u64::from(node) << 32, time_ns, fields, n);
         }
     }
 
     #[cold]
     #[inline(never)]
-    fn push_long(&mut self, head: u64, time_ns: u64, x: u64, y: u64, text: Option<u64>) {
-        self.words.extend_from_slice(&[head, time_ns, x, y]);
-        if let Some(text) = text {
-            self.words.push(text);
-        }
+    fn push_long(&mut self, head: u64, time_ns: u64, fields: [u64; 4], n: usize) {
+        let [x, y, z, w] = fields;
+        let words = [head, time_ns, x, y, z, w];
+        self.words.extend_from_slice(&words[..2 + n]);
     }
 
     /// How many words the records take.
@@ -321,7 +329,7 @@ impl Packed {
                 };
                 (node, event)
             } else {
-                let code = (a >> KIND_BITS) & KIND_MASK;
+                let code = (a >> KIND_BITS) & LONG_KIND_MASK;
                 time = next();
                 let node = (a >> 32) as NodeIx;
                 let (x, y) = (next(), next());
@@ -337,6 +345,11 @@ impl Packed {
                     12 => Event::Log { level: level(x), text: text(Some(word_text(y))) },
                     13 => Event::Fault { text: text(Some(word_text(y))) },
                     14 => Event::Duplicate { msg: x },
+                    15 => {
+                        let to = next() as NodeIx;
+                        Event::Call { call: x, parent: y, to, text: text(Some(word_text(next()))) }
+                    }
+                    16 => Event::Return { call: x, outcome: CallOutcome::ALL[y as usize] },
                     _ => simple(code, x),
                 };
                 (node, event)
@@ -478,12 +491,14 @@ mod tests {
             rec(2, 0x1_0000, Event::Spawn { task: 4 }),
             rec(3, 0, Event::Fault { text: Text { start: 9, len: 3 } }),
             rec(3, NO_NODE, Event::Duplicate { msg: 11 }),
+            rec(4, 0xffff, Event::Call { call: u64::MAX, parent: 7, to: NO_NODE, text: Text { start: 1, len: 2 } }),
+            rec(5, 0, Event::Return { call: 3, outcome: CallOutcome::Timeout }),
         ];
         // Short: the resume and the timer (its time step wraps around to 1);
         // tiny: the send of message 11 (after 10); long: seven four-word
-        // records, four five-word sends, and the fault and the duplicate
-        // (always long).
-        assert_eq!(round_trip(&records).word_count(), 2 * 2 + 1 + 9 * 4 + 4 * 5);
+        // records, four five-word sends, the fault, the duplicate and the
+        // return (always long, four words) and the call (six).
+        assert_eq!(round_trip(&records).word_count(), 2 * 2 + 1 + 10 * 4 + 4 * 5 + 6);
     }
 
     #[test]

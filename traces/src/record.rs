@@ -150,6 +150,33 @@ impl Level {
     }
 }
 
+/// How a remote procedure call ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CallOutcome {
+    /// The response arrived.
+    Ok,
+    /// No response arrived within the timeout.
+    Timeout,
+}
+
+impl CallOutcome {
+    /// Every outcome, in the order of their stable codes.
+    pub const ALL: [CallOutcome; 2] = [CallOutcome::Ok, CallOutcome::Timeout];
+
+    /// The stable name used in the JSON-lines format.
+    pub fn name(self) -> &'static str {
+        match self {
+            CallOutcome::Ok => "ok",
+            CallOutcome::Timeout => "timeout",
+        }
+    }
+
+    /// The outcome with the given stable name.
+    pub fn from_name(name: &str) -> Option<CallOutcome> {
+        Self::ALL.into_iter().find(|o| o.name() == name)
+    }
+}
+
 /// What happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
@@ -222,6 +249,24 @@ pub enum Event {
         /// The formatted message and fields.
         text: Text,
     },
+    /// The node called a remote procedure: a span of a request's call tree began.
+    Call {
+        /// Run-unique call number (the span), also the request's id on the wire.
+        call: u64,
+        /// The call whose handler made this one, 0 for a root call.
+        parent: u64,
+        /// The node called.
+        to: NodeIx,
+        /// The method: the request type's name.
+        text: Text,
+    },
+    /// A call made by the node ended.
+    Return {
+        /// The call number of its `Call`.
+        call: u64,
+        /// How it ended.
+        outcome: CallOutcome,
+    },
 }
 
 impl Event {
@@ -242,17 +287,52 @@ impl Event {
             Event::Log { .. } => "log",
             Event::Fault { .. } => "fault",
             Event::Duplicate { .. } => "duplicate",
+            Event::Call { .. } => "call",
+            Event::Return { .. } => "return",
+        }
+    }
+
+    /// The event with its text range replaced (the same event when it has no text).
+    pub fn with_text(self, text: Text) -> Event {
+        match self {
+            Event::Send { msg, to, port, .. } => Event::Send { msg, to, port, text },
+            Event::Log { level, .. } => Event::Log { level, text },
+            Event::Fault { .. } => Event::Fault { text },
+            Event::Call { call, parent, to, .. } => Event::Call { call, parent, to, text },
+            other => other,
         }
     }
 
     /// The text this event carries, if any.
     pub fn text(&self) -> Option<Text> {
         match *self {
-            Event::Send { text, .. } | Event::Log { text, .. } | Event::Fault { text } => Some(text),
+            Event::Send { text, .. } | Event::Log { text, .. } | Event::Fault { text } | Event::Call { text, .. } => {
+                Some(text)
+            }
             _ => None,
         }
     }
 }
+
+/// Every event kind's stable name, in the order of their codes (1 to 16).
+pub const KINDS: [&str; 16] = [
+    "start",
+    "crash",
+    "restart",
+    "pause",
+    "resume",
+    "spawn",
+    "exit",
+    "send",
+    "deliver",
+    "drop",
+    "timer",
+    "log",
+    "fault",
+    "duplicate",
+    "call",
+    "return",
+];
 
 /// One event of a run: when, where, what.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -264,3 +344,6 @@ pub struct Record {
     /// What happened.
     pub event: Event,
 }
+
+// A record stays six words: the recorder copies records on its hot path.
+const _: () = assert!(std::mem::size_of::<Record>() == 48);

@@ -40,6 +40,15 @@ pub struct Header {
     pub nodes: Vec<String>,
     /// Named ports; records refer to them by index.
     pub ports: Vec<String>,
+    /// The scenario that ran, when the run was one of a scenario.
+    pub scenario: Option<String>,
+    /// The scenario's variant.
+    pub variant: Option<String>,
+    /// The fault plan, as the JSON a plan file holds (`None`: not known; an
+    /// empty plan is `{"steps":[]}`).
+    pub plan: Option<serde_json::Value>,
+    /// The nemesis profile the plan was drawn from (`None`: given by hand or not known).
+    pub profile: Option<String>,
 }
 
 impl Header {
@@ -286,9 +295,9 @@ impl Trace {
     /// for any other record.
     pub fn fill_text(&mut self, index: u32, write: impl FnOnce(&mut String)) {
         let Some(record) = self.records.get(index as usize) else { return };
-        let Event::Send { msg, to, port, .. } = record.event else { return };
+        let Event::Send { .. } = record.event else { return };
         let text = append_limited(&mut self.text, write);
-        self.records[index as usize].event = Event::Send { msg, to, port, text };
+        self.records[index as usize].event = record.event.with_text(text);
     }
 
     /// The trace hash, `None` when recording was off.

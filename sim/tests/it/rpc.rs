@@ -178,3 +178,63 @@ fn a_server_port_can_be_bound_only_once() {
 fn a_timeout_explains_itself() {
     assert_eq!(RpcError::Timeout.to_string(), "call timed out");
 }
+
+/// The calls and returns of a trace, as `(node, line)` pairs in order.
+fn spans(outcome: &Outcome) -> Vec<String> {
+    let trace = outcome.trace();
+    let name = |ix| trace.header.node_name(ix).to_string();
+    trace
+        .records()
+        .iter()
+        .filter_map(|r| match r.event {
+            microsim_traces::Event::Call { call, parent, to, text } => {
+                Some(format!("{} call {call} in {parent} -> {} {}", name(r.node), name(to), trace.text(text)))
+            }
+            microsim_traces::Event::Return { call, outcome } => {
+                Some(format!("{} return {call} {}", name(r.node), outcome.name()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_call_made_by_a_handler_is_a_child_of_the_request_it_handles() {
+    let spans_seen: Seen<Option<rpc::Span>> = Seen::default();
+    let seen = spans_seen.clone();
+    let mut sim = full().latency(Latency::Fixed(ms(3))).build();
+    let db = move |s: String| {
+        seen.push(rpc::current_span());
+        async move { s.len() }
+    };
+    sim.node("db", move || serve(db.clone())).unwrap();
+    let front = |s: String| async move { rpc::call::<String, usize>(("db", "len"), s, ms(50)).await.unwrap() + 1 };
+    sim.node("kv", move || serve(front)).unwrap();
+    sim.client("app", || async { assert_eq!(len_of("abc", ms(100)).await, Ok(4)) }).unwrap();
+    let outcome = sim.run();
+    assert!(outcome.is_ok(), "{outcome}");
+    assert_eq!(
+        spans(&outcome),
+        ["app call 1 in 0 -> kv String", "kv call 2 in 1 -> db String", "kv return 2 ok", "app return 1 ok"]
+    );
+    // The trace id travelled with the requests: the db's handler runs in call 2 of trace 1.
+    assert_eq!(spans_seen.get(), [Some(rpc::Span { trace: 1, call: 2 })]);
+}
+
+#[test]
+fn a_timed_out_call_is_recorded_as_a_timeout() {
+    let (_, outcome) = check(slow_len_server, |_: Seen<()>| async {
+        assert_eq!(len_of("abc", ms(10)).await, Err(RpcError::Timeout));
+    });
+    assert_eq!(spans(&outcome), ["app call 1 in 0 -> kv String", "app return 1 timeout"]);
+}
+
+#[test]
+fn a_handler_that_panics_leaves_no_span_behind() {
+    let mut sim = full().build();
+    sim.node("kv", || serve(|_: String| async { panic!("the handler fails") })).unwrap();
+    sim.client("app", || async { assert!(len_of("abc", ms(10)).await.is_err()) }).unwrap();
+    let outcome = sim.run();
+    assert!(outcome.failure.is_some(), "the panic ends the run");
+    assert_eq!(rpc::current_span(), None);
+}

@@ -27,7 +27,7 @@ fn lines_look_as_documented() {
     let hash = trace.hash().expect("full traces have a hash");
     let expected = [
         format!(
-            r#"{{"format":"microsim-trace","version":1,"microsim_version":"0.1.0","seed":"0x000000000000002a","rng":"chacha8","nodes":["client0","server"],"ports":["pp","rpc"],"mode":"full","records":8,"hash":"{hash}"}}"#
+            r#"{{"format":"microsim-trace","version":2,"microsim_version":"0.1.0","seed":"0x000000000000002a","rng":"chacha8","nodes":["client0","server"],"ports":["pp","rpc"],"mode":"full","records":8,"hash":"{hash}"}}"#
         ),
         r#"{"t":1000000,"node":"client0","ev":"send","msg":1,"to":"server","port":"pp","text":"Ping(3)"}"#.into(),
         r#"{"t":1500000,"node":"server","ev":"deliver","msg":1,"from":"client0"}"#.into(),
@@ -108,6 +108,8 @@ fn hostile_strings_round_trip_exactly() {
         rng: hostile[3].into(),
         nodes: vec![hostile[1].into(), hostile[2].into(), hostile[3].into()],
         ports: vec![hostile[4].into(), hostile[6].into()],
+        scenario: Some(hostile[5].into()),
+        ..Header::default()
     };
     let trace = rec.finish(header);
     let written = check(&trace);

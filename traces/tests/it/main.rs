@@ -1,18 +1,22 @@
 //! Tests of the JSON-lines trace format: round trips, hashes, and what the reader rejects.
 
+mod diff;
+mod fixture;
 mod format;
+mod reader;
 mod rejects;
+mod views;
 
 use microsim_traces::{
-    read_jsonl, write_jsonl, DropReason, Event, Header, Level, NodeIx, Port, RecordMode, Recording, Trace, TraceError,
-    NO_NODE,
+    read_jsonl, write_jsonl, CallOutcome, DropReason, Event, Header, Level, NodeIx, Port, RecordMode, Recording, Trace,
+    TraceError, NO_NODE,
 };
 
 const CLIENT: NodeIx = 0;
 const SERVER: NodeIx = 1;
 const PP: u32 = 0;
 /// How many records [`push_all`] pushes.
-const SAMPLE_RECORDS: usize = 33;
+const SAMPLE_RECORDS: usize = 35;
 
 /// A header with two nodes and two named ports.
 fn header() -> Header {
@@ -22,6 +26,7 @@ fn header() -> Header {
         rng: "chacha8".into(),
         nodes: vec!["client0".into(), "server".into()],
         ports: vec!["pp".into(), "rpc".into()],
+        ..Header::default()
     }
 }
 
@@ -58,6 +63,8 @@ fn push_all(rec: &mut Recording) {
     push_text(rec, 9_500_000, NO_NODE, "partition [client0] | [server]", |text| Event::Fault { text });
     push_text(rec, 9_600_000, SERVER, "crash server", |text| Event::Fault { text });
     rec.push(9_700_000, CLIENT, Event::Duplicate { msg: 2 });
+    push_text(rec, 9_800_000, CLIENT, "Get", |text| Event::Call { call: 4, parent: 2, to: SERVER, text });
+    rec.push(9_900_000, CLIENT, Event::Return { call: 4, outcome: CallOutcome::Timeout });
     rec.push(u64::MAX, SERVER, Event::Spawn { task: u64::MAX });
 }
 

@@ -90,10 +90,10 @@ fn wrong_format_is_rejected() {
 
 #[test]
 fn too_new_version_is_rejected() {
-    let written = write(&sample(RecordMode::Full)).replacen(r#""version":1,"#, r#""version":2,"#, 1);
+    let written = write(&sample(RecordMode::Full)).replacen(r#""version":2,"#, r#""version":3,"#, 1);
     let (line, message) = malformed(&written);
     assert_eq!(line, 1);
-    assert!(message.contains("version 2") && message.contains("version 1"), "{message}");
+    assert!(message.contains("version 3") && message.contains("version 2"), "{message}");
 }
 
 #[test]

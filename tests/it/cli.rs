@@ -1,18 +1,7 @@
 //! The `microsim` command as a user meets it: the default run, bad input, traces.
 
+use super::{check, microsim};
 use std::process::{Command, Output};
-
-fn microsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_microsim")).args(args).output().expect("the microsim binary runs")
-}
-
-fn check(args: &[&str], code: i32, stdout_has: &str, stderr_has: &str) {
-    let out = microsim(args);
-    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert_eq!(out.status.code(), Some(code), "microsim {args:?}\nstdout: {stdout}\nstderr: {stderr}");
-    assert!(stdout.contains(stdout_has), "microsim {args:?}: stdout lacks {stdout_has:?}:\n{stdout}");
-    assert!(stderr.contains(stderr_has), "microsim {args:?}: stderr lacks {stderr_has:?}:\n{stderr}");
-}
 
 #[test]
 fn the_default_run_is_pingpong_and_passes() {
