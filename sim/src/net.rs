@@ -12,7 +12,7 @@ use crate::netfault::{NetFaults, Verdict};
 use crate::payload::{Payload, PayloadType};
 use crate::ring::Ring;
 use crate::rng::{self, SimRng, Stream};
-use crate::runtime::{self, State};
+use crate::runtime::{self, Next, State};
 use crate::slab::{Key, Slab};
 pub use crate::socket::Socket;
 use crate::table::Table;
@@ -360,9 +360,10 @@ impl State {
         self.rec.push(self.now, to, Event::Deliver { msg, from });
     }
 
-    /// Delivers in-flight message `flight` now, or drops it (returned to the caller).
-    #[inline]
-    pub(crate) fn deliver(&mut self, flight: u32) -> Option<Payload> {
+    /// Delivers in-flight message `flight` now (`Run`: the receiving task may be
+    /// polled at once), or drops it (`Dropped`: the payload, for the caller to drop).
+    #[inline(always)]
+    pub(crate) fn deliver(&mut self, flight: u32) -> Next {
         let env = self.net.flights.remove(flight);
         let now = self.now;
         let node = &self.nodes.list[env.to.node as usize];
@@ -383,14 +384,19 @@ impl State {
                         Some(DropReason::QueueFull)
                     } else {
                         slot.queue.push_back((env.from, env.msg, env.payload));
-                        if let Some(w) = &slot.waker {
-                            crate::task::wake_in(&mut self.tasks, &mut self.ready, w);
-                        }
+                        let no_node_paused = !self.nodes.any_paused();
+                        let woken = match &slot.waker {
+                            Some(w) => crate::task::wake_direct(&mut self.tasks, &mut self.ready, no_node_paused, w),
+                            None => None,
+                        };
                         self.stats.delivered += 1;
                         if self.rec.is_on() {
                             self.record_delivery(env.msg, env.from.node, env.to.node);
                         }
-                        return None;
+                        return match woken {
+                            Some(task) => Next::Run(task),
+                            None => Next::Handled,
+                        };
                     }
                 }
             }
@@ -398,6 +404,6 @@ impl State {
         let reason = reason.expect("every path that did not deliver has a reason");
         self.rec.push(now, env.to.node, Event::Drop { msg: env.msg, reason });
         self.stats.dropped += 1;
-        Some(env.payload)
+        Next::Dropped(env.payload)
     }
 }

@@ -195,6 +195,12 @@ impl Nodes {
         ix
     }
 
+    /// Whether any node is paused.
+    #[inline]
+    pub(crate) fn any_paused(&self) -> bool {
+        self.paused != 0
+    }
+
     /// Holds a ready task of a paused node; true if held.
     #[inline]
     pub(crate) fn hold_if_paused(&mut self, task: ReadyTask) -> bool {

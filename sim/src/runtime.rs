@@ -185,9 +185,12 @@ impl Inner {
 }
 
 /// What taking the next event did.
-enum Next {
+pub(crate) enum Next {
     /// An event was handled.
     Handled,
+    /// An event was handled and woke a task that may be polled at once (see
+    /// `task::wake_direct`).
+    Run(crate::task::Woken),
     /// A message could not be delivered: drop it once the state is released.
     Dropped(Payload),
     /// A plan step is due: take it and apply it once the state is released.
@@ -244,6 +247,17 @@ impl Inner {
                 }
                 match st.next_event(deadline) {
                     Ok(Next::Handled) => {}
+                    // The woken task is the one the FIFO queue would give next, unless
+                    // wakes from outside the simulator wait to be queued before it.
+                    Ok(Next::Run(task)) if !self.woken.get() => match st.take_woken(task) {
+                        Ok(task) => {
+                            drop(st);
+                            self.poll_task(task);
+                            break;
+                        }
+                        Err(task) => st.queue_woken(task),
+                    },
+                    Ok(Next::Run(task)) => st.queue_woken(task),
                     // Payloads of dropped messages are released after the borrow ends.
                     Ok(Next::Dropped(dropped)) => {
                         drop(st);
@@ -291,6 +305,28 @@ impl State {
     /// the loop must stop.
     #[inline]
     fn next_event(&mut self, deadline: Option<u64>) -> Result<Next, Stop> {
+        // The common case: the earliest event comes before the next plan step, the
+        // deadline and the time limit, and a step is left (one comparison each
+        // against the earliest time at which the loop must stop instead).
+        if let Some(time) = self.events.peek_time() {
+            let stop = self
+                .next_step_ns
+                .min(self.max_time_ns.saturating_add(1))
+                .min(deadline.map_or(u64::MAX, |d| d.saturating_add(1)));
+            if time < stop && self.steps_left != 0 {
+                self.steps_left -= 1;
+                debug_assert!(time >= self.now, "time went backwards: {time} < {}", self.now);
+                self.now = time;
+                let event = self.events.pop().expect("peeked event is there");
+                return Ok(self.handle_event(event));
+            }
+        }
+        self.next_event_slow(deadline)
+    }
+
+    /// `next_event` when a plan step, a deadline or a limit may come first.
+    #[inline(never)]
+    fn next_event_slow(&mut self, deadline: Option<u64>) -> Result<Next, Stop> {
         let event_time = self.events.peek_time();
         // Plan steps go before events at the same time.
         let plan_first = self.next_step_ns <= event_time.unwrap_or(u64::MAX) && !self.plan.is_empty();
@@ -322,10 +358,7 @@ impl State {
             return Ok(Next::PlanStep);
         }
         let event = self.events.pop().expect("peeked event is there");
-        Ok(match self.handle_event(event) {
-            Some(dropped) => Next::Dropped(dropped),
-            None => Next::Handled,
-        })
+        Ok(self.handle_event(event))
     }
 
     /// Takes the next plan step, keeping `next_step_ns` up to date.
@@ -366,6 +399,12 @@ impl State {
         }
         self.steps_left -= 1;
         false
+    }
+
+    /// Whether a step may be counted without exceeding the step limit.
+    #[inline]
+    pub(crate) fn has_step_left(&self) -> bool {
+        self.steps_left != 0
     }
 
     /// Steps taken (task polls plus events handled).
