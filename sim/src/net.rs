@@ -208,7 +208,7 @@ impl Net {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn delivery_time(&mut self, now: u64, from: NodeIx, to: NodeIx) -> u64 {
         if !self.special_links {
             return now.saturating_add(self.default_link.latency.sample(&mut self.rng));
@@ -249,7 +249,7 @@ impl Net {
 impl State {
     /// Sends `payload`; returns it when it was dropped at once (to be dropped by
     /// the caller after the state borrow ends).
-    #[inline]
+    #[inline(always)]
     /// `copy` is a clone of the payload for the trace, made by the caller before
     /// borrowing the state (cloning runs user code); `None` unless recording in full.
     pub(crate) fn send(&mut self, from: Addr, to: Addr, payload: Payload, copy: Option<Payload>) -> Option<Payload> {
@@ -262,7 +262,7 @@ impl State {
 
     /// Numbers and records a send; `None` (and the drop recorded) when the
     /// destination names no node.
-    #[inline]
+    #[inline(always)]
     fn begin_send(&mut self, from: Addr, to: Addr, copy: Option<Payload>) -> Option<u64> {
         // `next_msg` also counts the messages sent (see `Net::sent`).
         self.net.next_msg += 1;

@@ -63,7 +63,7 @@ fn named_stream(seed: u64, prefix: &str, name: &str) -> SimRng {
 }
 
 /// A uniform draw from `min..max` (nanoseconds or any `u64`), `min` if empty.
-#[inline]
+#[inline(always)]
 pub(crate) fn range_u64(rng: &mut SimRng, min: u64, max: u64) -> u64 {
     if max <= min {
         min

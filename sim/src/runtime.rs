@@ -61,12 +61,35 @@ impl Ctx {
     #[inline]
     #[track_caller]
     pub(crate) fn with<R>(&self, f: impl FnOnce(&Inner) -> R) -> R {
-        let p = CURRENT.with(Cell::get);
-        assert!(!p.is_null(), "microsim: this function must be called from inside a simulation (a node's task)");
+        self.with_inline(f)
+    }
+
+    /// `with`, always inlined (for the hottest paths: sending).
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn with_inline<R>(&self, f: impl FnOnce(&Inner) -> R) -> R {
         // SAFETY: `p` was set by `Ctx::set` from a reference that outlives the
         // call in which it is current, and is reset when that call returns.
-        f(unsafe { &*p })
+        f(unsafe { &*self.current() })
     }
+
+    /// The current simulation (never null; panics outside one). It stays valid
+    /// until the `Ctx::set` call that made it current returns.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn current(&self) -> *const Inner {
+        let p = CURRENT.with(Cell::get);
+        if p.is_null() {
+            outside();
+        }
+        p
+    }
+}
+
+#[cold]
+#[track_caller]
+fn outside() -> ! {
+    panic!("microsim: this function must be called from inside a simulation (a node's task)")
 }
 
 /// Runs `f` with the current simulation; panics with a clear message outside one.

@@ -83,14 +83,14 @@ pub(crate) struct Events {
 }
 
 impl Events {
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, time: u64, what: What) {
         self.seq += 1;
         self.heap.push(Ev::new(time, self.seq, what));
     }
 
     /// Schedules the delivery of in-flight message `flight` at `time`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn schedule_delivery(&mut self, time: u64, flight: u32) {
         self.push(time, What::Deliver(flight));
     }
