@@ -262,8 +262,11 @@ impl Inner {
                 }
                 if let Some(task) = st.take_ready_task() {
                     drop(st);
-                    self.poll_task(task);
-                    break;
+                    match self.poll_task(task) {
+                        Some(again) => st = again,
+                        None => break,
+                    }
+                    continue;
                 }
                 if st.nodes.clients_done() {
                     return Stop::Finished;
@@ -275,8 +278,10 @@ impl Inner {
                     Ok(Next::Run(task)) if !self.woken.get() => match st.take_woken(task) {
                         Ok(task) => {
                             drop(st);
-                            self.poll_task(task);
-                            break;
+                            match self.poll_task(task) {
+                                Some(again) => st = again,
+                                None => break,
+                            }
                         }
                         Err(task) => st.queue_woken(task),
                     },

@@ -344,9 +344,11 @@ impl Inner {
 
     /// Polls a task chosen by [`State::take_ready_task`] where it lives in the
     /// table, catching a panic as the run's failure; removes it if it finished,
-    /// and drops its future if it was removed while it ran.
+    /// and drops its future if it was removed while it ran. In the common case
+    /// (the task is pending) returns the state, borrowed again, for the run loop
+    /// to go on with.
     #[inline(always)]
-    pub(crate) fn poll_task(&self, task: Taken) {
+    pub(crate) fn poll_task(&self, task: Taken) -> Option<std::cell::RefMut<'_, State>> {
         let Taken { key, node, fut } = task;
         // Dropping one of our wakers does nothing: skip the call through the vtable.
         let waker = std::mem::ManuallyDrop::new(waker_for(key.to_u64()));
@@ -361,9 +363,10 @@ impl Inner {
         let mut st = self.state.borrow_mut();
         st.tasks.current = None;
         if matches!(result, Ok(Poll::Pending)) && st.tasks.orphan.is_none() {
-            return;
+            return Some(st);
         }
         self.after_poll(st, key, node, result);
+        None
     }
 
     /// The rarer outcomes of a poll: the task finished, panicked, or was
