@@ -251,6 +251,9 @@ impl Inner {
         }
         loop {
             let mut st = self.state.borrow_mut();
+            // The plan's next step changes only here (`pop_step`, after which the
+            // loop comes back here), so the stop time holds until then.
+            let stop = st.event_stop(deadline);
             // The borrow is kept while events are handled (no user code runs)
             // and released before a task is polled or a payload dropped.
             loop {
@@ -271,7 +274,7 @@ impl Inner {
                 if st.nodes.clients_done() {
                     return Stop::Finished;
                 }
-                match st.next_event(deadline) {
+                match st.next_event(deadline, stop) {
                     Ok(Next::Handled) => {}
                     // The woken task is the one the FIFO queue would give next, unless
                     // wakes from outside the simulator wait to be queued before it.
@@ -331,16 +334,21 @@ impl Inner {
 impl State {
     /// Handles the earliest event (returning a payload it dropped), or says why
     /// the loop must stop.
+    /// The earliest time at which the loop must do more than handle the next
+    /// event: the next plan step, just past the deadline, just past the time limit.
+    fn event_stop(&self, deadline: Option<u64>) -> u64 {
+        self.next_step_ns
+            .min(self.max_time_ns.saturating_add(1))
+            .min(deadline.map_or(u64::MAX, |d| d.saturating_add(1)))
+    }
+
+    /// `stop` is [`State::event_stop`] (kept by the caller while it holds).
     #[inline]
-    fn next_event(&mut self, deadline: Option<u64>) -> Result<Next, Stop> {
-        // The common case: the earliest event comes before the next plan step, the
-        // deadline and the time limit, and a step is left (one comparison each
-        // against the earliest time at which the loop must stop instead).
+    fn next_event(&mut self, deadline: Option<u64>, stop: u64) -> Result<Next, Stop> {
+        // The common case: the earliest event comes before `stop` and a step is
+        // left (two comparisons).
         if let Some(time) = self.events.peek_time() {
-            let stop = self
-                .next_step_ns
-                .min(self.max_time_ns.saturating_add(1))
-                .min(deadline.map_or(u64::MAX, |d| d.saturating_add(1)));
+            debug_assert_eq!(stop, self.event_stop(deadline));
             if time < stop && self.steps_left != 0 {
                 self.steps_left -= 1;
                 debug_assert!(time >= self.now, "time went backwards: {time} < {}", self.now);
