@@ -129,8 +129,8 @@ impl Inner {
             let mut paused = Vec::new();
             for n in st.nodes.list.iter_mut() {
                 match n.status {
-                    crate::node::Status::Crashed => crashed.push(n.name.clone()),
-                    crate::node::Status::Paused => paused.push(n.name.clone()),
+                    crate::node::Status::Crashed => crashed.push(n.name.to_string()),
+                    crate::node::Status::Paused => paused.push(n.name.to_string()),
                     _ => {}
                 }
                 if !n.clock.is_true() {

@@ -26,7 +26,7 @@ impl<T: Copy + Ord> MinHeap<T> {
     }
 
     /// Adds an entry.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push(&mut self, item: T) {
         let len = self.v.len();
         self.v.reserve(1);

@@ -65,7 +65,7 @@ pub(crate) enum LatencyNs {
 
 impl LatencyNs {
     /// Draws one latency in nanoseconds.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn sample(&self, rng: &mut SimRng) -> u64 {
         match *self {
             LatencyNs::Fixed(d) => d,

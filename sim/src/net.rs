@@ -12,7 +12,7 @@ use crate::netfault::{NetFaults, Verdict};
 use crate::payload::{Payload, PayloadType};
 use crate::ring::Ring;
 use crate::rng::{self, SimRng, Stream};
-use crate::runtime::{self, State};
+use crate::runtime::{self, Next, State};
 use crate::slab::{Key, Slab};
 pub use crate::socket::Socket;
 use crate::table::Table;
@@ -208,7 +208,7 @@ impl Net {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn delivery_time(&mut self, now: u64, from: NodeIx, to: NodeIx) -> u64 {
         if !self.special_links {
             return now.saturating_add(self.default_link.latency.sample(&mut self.rng));
@@ -249,7 +249,7 @@ impl Net {
 impl State {
     /// Sends `payload`; returns it when it was dropped at once (to be dropped by
     /// the caller after the state borrow ends).
-    #[inline]
+    #[inline(always)]
     /// `copy` is a clone of the payload for the trace, made by the caller before
     /// borrowing the state (cloning runs user code); `None` unless recording in full.
     pub(crate) fn send(&mut self, from: Addr, to: Addr, payload: Payload, copy: Option<Payload>) -> Option<Payload> {
@@ -262,7 +262,7 @@ impl State {
 
     /// Numbers and records a send; `None` (and the drop recorded) when the
     /// destination names no node.
-    #[inline]
+    #[inline(always)]
     fn begin_send(&mut self, from: Addr, to: Addr, copy: Option<Payload>) -> Option<u64> {
         // `next_msg` also counts the messages sent (see `Net::sent`).
         self.net.next_msg += 1;
@@ -360,9 +360,10 @@ impl State {
         self.rec.push(self.now, to, Event::Deliver { msg, from });
     }
 
-    /// Delivers in-flight message `flight` now, or drops it (returned to the caller).
-    #[inline]
-    pub(crate) fn deliver(&mut self, flight: u32) -> Option<Payload> {
+    /// Delivers in-flight message `flight` now (`Run`: the receiving task may be
+    /// polled at once), or drops it (`Dropped`: the payload, for the caller to drop).
+    #[inline(always)]
+    pub(crate) fn deliver(&mut self, flight: u32) -> Next {
         let env = self.net.flights.remove(flight);
         let now = self.now;
         let node = &self.nodes.list[env.to.node as usize];
@@ -383,14 +384,19 @@ impl State {
                         Some(DropReason::QueueFull)
                     } else {
                         slot.queue.push_back((env.from, env.msg, env.payload));
-                        if let Some(w) = &slot.waker {
-                            crate::task::wake_in(&mut self.tasks, &mut self.ready, w);
-                        }
+                        let no_node_paused = !self.nodes.any_paused();
+                        let woken = match &slot.waker {
+                            Some(w) => crate::task::wake_direct(&mut self.tasks, &mut self.ready, no_node_paused, w),
+                            None => None,
+                        };
                         self.stats.delivered += 1;
                         if self.rec.is_on() {
                             self.record_delivery(env.msg, env.from.node, env.to.node);
                         }
-                        return None;
+                        return match woken {
+                            Some(task) => Next::Run(task),
+                            None => Next::Handled,
+                        };
                     }
                 }
             }
@@ -398,6 +404,6 @@ impl State {
         let reason = reason.expect("every path that did not deliver has a reason");
         self.rec.push(now, env.to.node, Event::Drop { msg: env.msg, reason });
         self.stats.dropped += 1;
-        Some(env.payload)
+        Next::Dropped(env.payload)
     }
 }

@@ -100,7 +100,8 @@ impl Status {
 }
 
 pub(crate) struct Node {
-    pub(crate) name: String,
+    /// The node's name (shared with `Nodes::by_name`: one allocation per name).
+    pub(crate) name: Rc<str>,
     client: bool,
     pub(crate) status: Status,
     factory: Option<Factory>,
@@ -137,7 +138,7 @@ impl Node {
 #[derive(Default)]
 pub(crate) struct Nodes {
     pub(crate) list: Vec<Node>,
-    by_name: BTreeMap<String, NodeIx>,
+    by_name: BTreeMap<Rc<str>, NodeIx>,
     clients: usize,
     clients_running: usize,
     /// How many nodes are paused (zero lets the scheduler skip the status check).
@@ -146,7 +147,7 @@ pub(crate) struct Nodes {
 
 impl Nodes {
     pub(crate) fn name(&self, ix: NodeIx) -> &str {
-        self.list.get(ix as usize).map(|n| n.name.as_str()).unwrap_or("-")
+        self.list.get(ix as usize).map(|n| &*n.name).unwrap_or("-")
     }
 
     pub(crate) fn lookup(&self, name: &str) -> Option<NodeIx> {
@@ -155,12 +156,12 @@ impl Nodes {
 
     /// The names of registered nodes (not ghosts), in index order.
     pub(crate) fn registered_names(&self) -> Vec<String> {
-        self.list.iter().filter(|n| n.status != Status::Ghost).map(|n| n.name.clone()).collect()
+        self.list.iter().filter(|n| n.status != Status::Ghost).map(|n| n.name.to_string()).collect()
     }
 
     /// Every node name, registered or ghost, in index order.
     pub(crate) fn names(&self) -> Vec<String> {
-        self.list.iter().map(|n| n.name.clone()).collect()
+        self.list.iter().map(|n| n.name.to_string()).collect()
     }
 
     /// Whether the node exists and is up or paused (its tasks may exist).
@@ -178,8 +179,9 @@ impl Nodes {
 
     fn push(&mut self, name: &str, client: bool, status: Status, factory: Option<Factory>) -> NodeIx {
         let ix = NodeIx::try_from(self.list.len()).expect("too many nodes");
+        let shared: Rc<str> = Rc::from(name);
         self.list.push(Node {
-            name: name.to_string(),
+            name: shared.clone(),
             client,
             status,
             factory,
@@ -191,8 +193,14 @@ impl Nodes {
             disk: Disk::default(),
             disk_rng: None,
         });
-        self.by_name.insert(name.to_string(), ix);
+        self.by_name.insert(shared, ix);
         ix
+    }
+
+    /// Whether any node is paused.
+    #[inline]
+    pub(crate) fn any_paused(&self) -> bool {
+        self.paused != 0
     }
 
     /// Holds a ready task of a paused node; true if held.
@@ -217,7 +225,7 @@ impl Nodes {
 
     /// The names of the clients whose main task is still running.
     pub(crate) fn waiting_clients(&self) -> Vec<String> {
-        self.list.iter().filter(|n| n.client && n.main.is_some()).map(|n| n.name.clone()).collect()
+        self.list.iter().filter(|n| n.client && n.main.is_some()).map(|n| n.name.to_string()).collect()
     }
 }
 

@@ -44,7 +44,7 @@ fn payload_message(payload: &(dyn std::any::Any + Send)) -> String {
 
 /// Runs `f` (with a simulation current), turning a panic into its message
 /// (with location).
-#[inline]
+#[inline(always)]
 pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, String> {
     panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| take_message(&*payload))
 }

@@ -245,8 +245,11 @@ impl PayloadLog {
         };
         let head = if ix < usize::from(WIDE_INDEX) { 1 } else { 5 };
         let need = head + table.size;
-        if self.last.capacity() - self.last.len() < need {
-            self.next_chunk(need);
+        // Room for the whole buffer is asked for, so that it is copied with a
+        // fixed size (a couple of moves, no call); only `need` bytes are kept.
+        let room = head + mem::size_of::<Inline>();
+        if self.last.capacity() - self.last.len() < room {
+            self.next_chunk(room);
         }
         let len = self.last.len();
         // SAFETY: the chunk has room for `need` more bytes after `len` (checked above).
@@ -261,10 +264,13 @@ impl PayloadLog {
             }
         }
         let payload = mem::ManuallyDrop::new(payload);
-        // SAFETY: the `size` bytes after the index are in the allocation and not
-        // aliased; they take over the value (or box) from `payload`, which is
-        // not dropped, so the value has exactly one owner again.
-        unsafe { ptr::copy_nonoverlapping(payload.data.as_ptr().cast::<u8>(), dst.add(head), table.size) };
+        // SAFETY: the buffer's bytes after the index are in the allocation (room
+        // was made for all of them) and not aliased; copying possibly
+        // uninitialised bytes into `MaybeUninit<u8>`s is sound. The first `size`
+        // of them take over the value (or box) from `payload`, which is not
+        // dropped, so the value has exactly one owner again; the rest are past
+        // the new length, free space that the next entry overwrites.
+        unsafe { dst.add(head).cast::<MaybeUninit<Inline>>().write_unaligned(payload.data) };
         // SAFETY: the new length is within the capacity, and bytes of type
         // `MaybeUninit<u8>` need no initialisation (these were all written).
         unsafe { self.last.set_len(len + need) };

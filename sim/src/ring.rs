@@ -40,7 +40,7 @@ impl<T> Ring<T> {
     }
 
     /// Appends a value at the back.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push_back(&mut self, value: T) {
         if self.len() == self.buf.len() {
             self.grow();

@@ -7,7 +7,7 @@
 //! is random. Service code on a node draws from a stream named after the node,
 //! so adding a node does not change what the other nodes draw.
 
-use rand::{Rng, SeedableRng};
+use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// The name of the pinned algorithm, as written in trace headers.
@@ -63,13 +63,23 @@ fn named_stream(seed: u64, prefix: &str, name: &str) -> SimRng {
 }
 
 /// A uniform draw from `min..max` (nanoseconds or any `u64`), `min` if empty.
-#[inline]
+#[inline(always)]
 pub(crate) fn range_u64(rng: &mut SimRng, min: u64, max: u64) -> u64 {
     if max <= min {
-        min
-    } else {
-        rng.random_range(min..max)
+        return min;
     }
+    // rand 0.9's `random_range(min..max)` for `u64` (its default, biased
+    // variant of Canon's method), written out so that it inlines: the high word
+    // of a 64x64-bit product, corrected by a second draw in the rare case the
+    // low word says the first may be biased.
+    let range = max - min;
+    let wide = u128::from(rng.next_u64()) * u128::from(range);
+    let (mut hi, lo) = ((wide >> 64) as u64, wide as u64);
+    if lo > range.wrapping_neg() {
+        let again = ((u128::from(rng.next_u64()) * u128::from(range)) >> 64) as u64;
+        hi += u64::from(lo.checked_add(again).is_none());
+    }
+    min.wrapping_add(hi)
 }
 
 #[cfg(test)]
@@ -99,6 +109,22 @@ mod tests {
         let mut rng = stream(42, Stream::Network);
         let draws: Vec<u64> = (0..3).map(|_| range_u64(&mut rng, 1_000_000, 5_000_000)).collect();
         assert_eq!(draws, PINNED_DRAWS);
+    }
+
+    #[test]
+    fn range_draws_are_rands() {
+        use rand::Rng;
+        let ranges =
+            [(0, 1), (1_000_000, 5_000_000), (7, 8), (0, u64::MAX), (3, (1 << 63) + 12_345), (1 << 62, u64::MAX)];
+        for seed in 0..20 {
+            for (min, max) in ranges {
+                let mut ours = stream(seed, Stream::Network);
+                let mut theirs = ours.clone();
+                for _ in 0..200 {
+                    assert_eq!(range_u64(&mut ours, min, max), theirs.random_range(min..max), "{min}..{max}");
+                }
+            }
+        }
     }
 
     const PINNED_DRAWS: [u64; 3] = [3_867_166, 1_667_641, 2_929_659];

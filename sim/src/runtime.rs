@@ -61,12 +61,35 @@ impl Ctx {
     #[inline]
     #[track_caller]
     pub(crate) fn with<R>(&self, f: impl FnOnce(&Inner) -> R) -> R {
-        let p = CURRENT.with(Cell::get);
-        assert!(!p.is_null(), "microsim: this function must be called from inside a simulation (a node's task)");
+        self.with_inline(f)
+    }
+
+    /// `with`, always inlined (for the hottest paths: sending).
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn with_inline<R>(&self, f: impl FnOnce(&Inner) -> R) -> R {
         // SAFETY: `p` was set by `Ctx::set` from a reference that outlives the
         // call in which it is current, and is reset when that call returns.
-        f(unsafe { &*p })
+        f(unsafe { &*self.current() })
     }
+
+    /// The current simulation (never null; panics outside one). It stays valid
+    /// until the `Ctx::set` call that made it current returns.
+    #[inline(always)]
+    #[track_caller]
+    pub(crate) fn current(&self) -> *const Inner {
+        let p = CURRENT.with(Cell::get);
+        if p.is_null() {
+            outside();
+        }
+        p
+    }
+}
+
+#[cold]
+#[track_caller]
+fn outside() -> ! {
+    panic!("microsim: this function must be called from inside a simulation (a node's task)")
 }
 
 /// Runs `f` with the current simulation; panics with a clear message outside one.
@@ -187,9 +210,12 @@ impl Inner {
 }
 
 /// What taking the next event did.
-enum Next {
+pub(crate) enum Next {
     /// An event was handled.
     Handled,
+    /// An event was handled and woke a task that may be polled at once (see
+    /// `task::wake_direct`).
+    Run(crate::task::Woken),
     /// A message could not be delivered: drop it once the state is released.
     Dropped(Payload),
     /// A plan step is due: take it and apply it once the state is released.
@@ -227,6 +253,9 @@ impl Inner {
         }
         loop {
             let mut st = self.state.borrow_mut();
+            // The plan's next step changes only here (`pop_step`, after which the
+            // loop comes back here), so the stop time holds until then.
+            let stop = st.event_stop(deadline);
             // The borrow is kept while events are handled (no user code runs)
             // and released before a task is polled or a payload dropped.
             loop {
@@ -238,14 +267,30 @@ impl Inner {
                 }
                 if let Some(task) = st.take_ready_task() {
                     drop(st);
-                    self.poll_task(task);
-                    break;
+                    match self.poll_task(task) {
+                        Some(again) => st = again,
+                        None => break,
+                    }
+                    continue;
                 }
                 if st.nodes.clients_done() {
                     return Stop::Finished;
                 }
-                match st.next_event(deadline) {
+                match st.next_event(deadline, stop) {
                     Ok(Next::Handled) => {}
+                    // The woken task is the one the FIFO queue would give next, unless
+                    // wakes from outside the simulator wait to be queued before it.
+                    Ok(Next::Run(task)) if !self.woken.get() => match st.take_woken(task) {
+                        Ok(task) => {
+                            drop(st);
+                            match self.poll_task(task) {
+                                Some(again) => st = again,
+                                None => break,
+                            }
+                        }
+                        Err(task) => st.queue_woken(task),
+                    },
+                    Ok(Next::Run(task)) => st.queue_woken(task),
                     // Payloads of dropped messages are released after the borrow ends.
                     Ok(Next::Dropped(dropped)) => {
                         drop(st);
@@ -291,8 +336,35 @@ impl Inner {
 impl State {
     /// Handles the earliest event (returning a payload it dropped), or says why
     /// the loop must stop.
+    /// The earliest time at which the loop must do more than handle the next
+    /// event: the next plan step, just past the deadline, just past the time limit.
+    fn event_stop(&self, deadline: Option<u64>) -> u64 {
+        self.next_step_ns
+            .min(self.max_time_ns.saturating_add(1))
+            .min(deadline.map_or(u64::MAX, |d| d.saturating_add(1)))
+    }
+
+    /// `stop` is [`State::event_stop`] (kept by the caller while it holds).
     #[inline]
-    fn next_event(&mut self, deadline: Option<u64>) -> Result<Next, Stop> {
+    fn next_event(&mut self, deadline: Option<u64>, stop: u64) -> Result<Next, Stop> {
+        // The common case: the earliest event comes before `stop` and a step is
+        // left (two comparisons).
+        if let Some(time) = self.events.peek_time() {
+            debug_assert_eq!(stop, self.event_stop(deadline));
+            if time < stop && self.steps_left != 0 {
+                self.steps_left -= 1;
+                debug_assert!(time >= self.now, "time went backwards: {time} < {}", self.now);
+                self.now = time;
+                let event = self.events.pop().expect("peeked event is there");
+                return Ok(self.handle_event(event));
+            }
+        }
+        self.next_event_slow(deadline)
+    }
+
+    /// `next_event` when a plan step, a deadline or a limit may come first.
+    #[inline(never)]
+    fn next_event_slow(&mut self, deadline: Option<u64>) -> Result<Next, Stop> {
         let event_time = self.events.peek_time();
         // Plan steps go before events at the same time.
         let plan_first = self.next_step_ns <= event_time.unwrap_or(u64::MAX) && !self.plan.is_empty();
@@ -324,10 +396,7 @@ impl State {
             return Ok(Next::PlanStep);
         }
         let event = self.events.pop().expect("peeked event is there");
-        Ok(match self.handle_event(event) {
-            Some(dropped) => Next::Dropped(dropped),
-            None => Next::Handled,
-        })
+        Ok(self.handle_event(event))
     }
 
     /// Takes the next plan step, keeping `next_step_ns` up to date.
@@ -368,6 +437,12 @@ impl State {
         }
         self.steps_left -= 1;
         false
+    }
+
+    /// Whether a step may be counted without exceeding the step limit.
+    #[inline]
+    pub(crate) fn has_step_left(&self) -> bool {
+        self.steps_left != 0
     }
 
     /// Steps taken (task polls plus events handled).

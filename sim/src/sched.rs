@@ -118,6 +118,12 @@ impl ReadyQueue {
         }
     }
 
+    /// Whether the queue is FIFO and empty (a woken task would be next).
+    #[inline]
+    pub(crate) fn is_empty_fifo(&self) -> bool {
+        self.kind == Kind::Fifo && self.queue.len() == 0
+    }
+
     #[inline(never)]
     fn push_custom(&mut self, t: ReadyTask) {
         if let Some(c) = &mut self.custom {

@@ -127,17 +127,23 @@ fn bind_at<M: Message>(inner: &Inner, node: NodeIx, port: Port) -> Result<Socket
 }
 
 /// Sends a payload from `from` (used by sockets and RPC replies).
-#[inline]
+#[inline(always)]
 pub(crate) fn send_from(from: Addr, to: Addr, payload: Payload) {
-    let dropped = runtime::with(|inner| {
-        // The trace's copy is made before borrowing the state: `Clone` is user code.
-        let copy = inner.record_full.then(|| payload.clone());
-        if inner.net_faulty.get() {
-            return send_faulty(inner, from, to, payload, copy);
-        }
-        inner.state.borrow_mut().send(from, to, payload, copy)
-    });
+    let inner = runtime::CTX.current();
+    // SAFETY: the simulation `inner` points to stays current (and alive) until
+    // this function returns: `Ctx::set` resets it only when its call returns.
+    let dropped = send_in(unsafe { &*inner }, from, to, payload);
     drop(dropped);
+}
+
+#[inline(always)]
+fn send_in(inner: &Inner, from: Addr, to: Addr, payload: Payload) -> Option<Payload> {
+    // The trace's copy is made before borrowing the state: `Clone` is user code.
+    let copy = if inner.record_full { Some(payload.clone()) } else { None };
+    if inner.net_faulty.get() {
+        return send_faulty(inner, from, to, payload, copy);
+    }
+    inner.state.borrow_mut().send(from, to, payload, copy)
 }
 
 /// A send while network faults are in force: the verdict first, then (outside

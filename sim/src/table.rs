@@ -28,7 +28,7 @@ impl<T> Default for Table<T> {
 
 impl<T> Table<T> {
     /// Stores a value and returns its index.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn insert(&mut self, value: T) -> u32 {
         let index = self.free;
         if let Some(slot) = self.slots.get_mut(index as usize) {

@@ -141,15 +141,41 @@ fn drop_raw(_: *const ()) {}
 /// Wakes `waker` from inside the simulator, with the state already borrowed: a
 /// waker of ours makes its task ready directly; any other kind of waker (a
 /// combinator's) is woken normally and reaches us through the wake list.
-#[inline]
-pub(crate) fn wake_in(tasks: &mut Tasks, ready: &mut crate::sched::ReadyQueue, waker: &Waker) {
-    if std::ptr::eq(waker.vtable(), &VTABLE) {
-        if let Some(task) = tasks.mark_ready(waker.data() as u64) {
-            ready.push(task);
-        }
-    } else {
+///
+/// When our task would be the only one in a FIFO ready queue (nothing else
+/// ready, no node paused: `direct_ok`), it is returned to be polled at once
+/// instead of being queued: the FIFO queue would hand it out next anyway. The
+/// caller polls it ([`State::take_woken`]) or queues it ([`State::queue_woken`]).
+#[inline(always)]
+pub(crate) fn wake_direct(
+    tasks: &mut Tasks,
+    ready: &mut crate::sched::ReadyQueue,
+    no_node_paused: bool,
+    waker: &Waker,
+) -> Option<Woken> {
+    if !std::ptr::eq(waker.vtable(), &VTABLE) {
         waker.wake_by_ref();
+        return None;
     }
+    let key = Key::from_u64(waker.data() as u64)?;
+    let slot = tasks.slab.get_mut(key)?;
+    if slot.queued {
+        return None;
+    }
+    if no_node_paused && ready.is_empty_fifo() {
+        return Some(Woken { key, node: slot.node, fut: slot.fut.0 });
+    }
+    slot.queued = true;
+    ready.push(ReadyTask { key: key.to_u64(), node: slot.node });
+    None
+}
+
+/// A task woken by an event that may be polled at once (see [`wake_direct`]):
+/// it is not marked queued and is in no queue.
+pub(crate) struct Woken {
+    key: Key,
+    node: NodeIx,
+    fut: NonNull<dyn Future<Output = ()>>,
 }
 
 fn waker_for(key: u64) -> Waker {
@@ -318,8 +344,11 @@ impl Inner {
 
     /// Polls a task chosen by [`State::take_ready_task`] where it lives in the
     /// table, catching a panic as the run's failure; removes it if it finished,
-    /// and drops its future if it was removed while it ran.
-    pub(crate) fn poll_task(&self, task: Taken) {
+    /// and drops its future if it was removed while it ran. In the common case
+    /// (the task is pending) returns the state, borrowed again, for the run loop
+    /// to go on with.
+    #[inline(always)]
+    pub(crate) fn poll_task(&self, task: Taken) -> Option<std::cell::RefMut<'_, State>> {
         let Taken { key, node, fut } = task;
         // Dropping one of our wakers does nothing: skip the call through the vtable.
         let waker = std::mem::ManuallyDrop::new(waker_for(key.to_u64()));
@@ -334,9 +363,10 @@ impl Inner {
         let mut st = self.state.borrow_mut();
         st.tasks.current = None;
         if matches!(result, Ok(Poll::Pending)) && st.tasks.orphan.is_none() {
-            return;
+            return Some(st);
         }
         self.after_poll(st, key, node, result);
+        None
     }
 
     /// The rarer outcomes of a poll: the task finished, panicked, or was
@@ -424,6 +454,30 @@ impl State {
             self.stats.polls += 1;
             return Some(Taken { key, node: task.node, fut });
         }
+    }
+
+    /// Takes a task that [`wake_direct`] returned, to be polled now (as
+    /// `take_ready_task` would have popped it from the FIFO queue), counting the
+    /// step. `Err` gives it back when the step budget is spent: it is then queued
+    /// ([`State::queue_woken`]) and the usual path ends the run.
+    #[inline(always)]
+    pub(crate) fn take_woken(&mut self, task: Woken) -> Result<Taken, Woken> {
+        if !self.has_step_left() {
+            return Err(task);
+        }
+        self.count_step();
+        self.tasks.current = Some((task.key, task.node));
+        self.stats.polls += 1;
+        Ok(Taken { key: task.key, node: task.node, fut: task.fut })
+    }
+
+    /// Queues a task that [`wake_direct`] returned, as `wake_in` would have.
+    #[cold]
+    pub(crate) fn queue_woken(&mut self, task: Woken) {
+        if let Some(slot) = self.tasks.slab.get_mut(task.key) {
+            slot.queued = true;
+        }
+        self.ready.push(ReadyTask { key: task.key.to_u64(), node: task.node });
     }
 
     fn can_spawn(&self, node: NodeIx) -> Result<(), Option<Failure>> {

@@ -6,8 +6,7 @@
 //! cancelling one frees its slot, and its heap entry is skipped when it surfaces.
 
 use crate::heap::MinHeap;
-use crate::payload::Payload;
-use crate::runtime::State;
+use crate::runtime::{Next, State};
 use crate::slab::{fresh_generation, Key, Slab};
 use microsim_traces::{Event, NodeIx};
 use std::cmp::Ordering;
@@ -84,14 +83,14 @@ pub(crate) struct Events {
 }
 
 impl Events {
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, time: u64, what: What) {
         self.seq += 1;
         self.heap.push(Ev::new(time, self.seq, what));
     }
 
     /// Schedules the delivery of in-flight message `flight` at `time`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn schedule_delivery(&mut self, time: u64, flight: u32) {
         self.push(time, What::Deliver(flight));
     }
@@ -124,7 +123,7 @@ impl Events {
     }
 
     /// The time of the earliest live event, discarding cancelled timers on top.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn peek_time(&mut self) -> Option<u64> {
         while let Some(ev) = self.heap.peek() {
             if let What::Timer(key) = ev.what {
@@ -145,17 +144,22 @@ impl Events {
 }
 
 impl State {
-    /// Handles one event at the current time; returns a payload to drop once the
-    /// state is no longer borrowed (a message that could not be delivered).
-    pub(crate) fn handle_event(&mut self, ev: Ev) -> Option<Payload> {
+    /// Handles one event at the current time: `Dropped` gives a payload to drop
+    /// once the state is no longer borrowed (a message that could not be
+    /// delivered), `Run` a task to poll now.
+    #[inline(always)]
+    pub(crate) fn handle_event(&mut self, ev: Ev) -> Next {
         debug_assert_eq!(ev.time(), self.now);
         match ev.what {
             What::Timer(key) => {
-                let timer = self.events.timers.remove(key)?;
+                let Some(timer) = self.events.timers.remove(key) else { return Next::Handled };
                 self.stats.timers_fired += 1;
                 self.rec.push(self.now, timer.node, Event::Timer { timer: timer.id });
-                crate::task::wake_in(&mut self.tasks, &mut self.ready, &timer.waker);
-                None
+                match crate::task::wake_direct(&mut self.tasks, &mut self.ready, !self.nodes.any_paused(), &timer.waker)
+                {
+                    Some(task) => Next::Run(task),
+                    None => Next::Handled,
+                }
             }
             What::Deliver(flight) => self.deliver(flight),
         }
