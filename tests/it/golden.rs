@@ -10,8 +10,10 @@
 //! ```
 
 use microsim::plan::FaultPlan;
+use microsim::scenario::Scenario;
 use microsim::scenario::{run, RunSpec};
 use microsim::{RecordMode, Seed};
+use microsim_services::discovery::{nemesis, DiscoveryScenario};
 use microsim_services::pingpong::PingPongScenario;
 use microsim_traces::{diff_readers, write_jsonl, TraceReader};
 use std::path::PathBuf;
@@ -34,20 +36,22 @@ const PLAN: &str = r#"{"steps": [
 /// `MICROSIM_UPDATE_GOLDEN=1`, writes) its golden file.
 fn check(variant: &str, seed: u64) {
     let plan = FaultPlan::from_json(PLAN).expect("the golden plan parses");
-    let spec = RunSpec {
-        variant: variant.into(),
-        plan,
-        record: RecordMode::Full,
-        workload: Some(ROUNDS),
-        ..RunSpec::new(Seed(seed))
-    };
-    let (report, outcome) = run(&PingPongScenario { rounds: ROUNDS }, &spec);
+    let spec = RunSpec { variant: variant.into(), plan, workload: Some(ROUNDS), ..RunSpec::new(Seed(seed)) };
+    check_scenario(&PingPongScenario { rounds: ROUNDS }, spec);
+}
+
+/// Runs `spec` of `scenario` with full recording and checks its trace against
+/// (or, with `MICROSIM_UPDATE_GOLDEN=1`, writes) its golden file.
+fn check_scenario(scenario: &dyn Scenario, spec: RunSpec) {
+    let (name, variant, seed) = (scenario.name().to_string(), spec.variant.clone(), spec.seed.0);
+    let spec = RunSpec { record: RecordMode::Full, ..spec };
+    let (report, outcome) = run(scenario, &spec);
     let mut trace = outcome.expect("the golden run is set up").into_trace();
     report.describe_trace(&mut trace.header);
     let mut fresh = Vec::new();
     write_jsonl(&trace, &mut fresh).expect("the trace is written");
     let file =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("traces/golden/pingpong-{variant}-seed{seed}.jsonl"));
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("traces/golden/{name}-{variant}-seed{seed}.jsonl"));
     if std::env::var_os(UPDATE_VAR).is_some_and(|v| v == "1") {
         std::fs::write(&file, &fresh).expect("the golden trace is written");
         return;
@@ -59,7 +63,7 @@ fn check(variant: &str, seed: u64) {
     let mut got = TraceReader::new(&fresh[..]).expect("the fresh trace reads");
     if let Some(d) = diff_readers(&mut want, &mut got, 5).expect("both traces read") {
         panic!(
-            "pingpong {variant} seed {seed} no longer gives its golden trace (A: {}, B: this run):\n{d}\n\
+            "{name} {variant} seed {seed} no longer gives its golden trace (A: {}, B: this run):\n{d}\n\
              If the change is intended, rewrite the golden traces with {UPDATE_VAR}=1 and review the diff.",
             file.display()
         );
@@ -77,5 +81,13 @@ fn rpc_seeds_replay_their_golden_traces() {
 fn datagram_seeds_replay_their_golden_traces() {
     for seed in [1, 2] {
         check("datagram", seed);
+    }
+}
+
+#[test]
+fn discovery_seeds_replay_their_golden_traces() {
+    for variant in ["consistent", "available"] {
+        let spec = RunSpec { variant: variant.into(), plan: nemesis(1), ..RunSpec::new(Seed(1)) };
+        check_scenario(&DiscoveryScenario, spec);
     }
 }
