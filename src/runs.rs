@@ -10,10 +10,8 @@ use microsim::scenario::{run, RunSpec, Scenario};
 use microsim::Seed;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 /// The virtual time over which random plans place their faults.
-const CHAOS_HORIZON: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -88,9 +86,7 @@ fn spec(
         Some(plan) => (plan, None),
         None => {
             let profile = profile(profile_name, seed)?;
-            let nodes = scenario.nodes();
-            let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
-            (profile.plan(seed.0, &nodes, CHAOS_HORIZON), Some(profile.to_string()))
+            (scenario.plan(seed, &profile), Some(profile.to_string()))
         }
     };
     Ok(RunSpec { variant: variant.to_string(), plan, profile, ..RunSpec::new(seed) })

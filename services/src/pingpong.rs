@@ -116,6 +116,10 @@ impl Scenario for PingPongScenario {
         &["rpc", "datagram"]
     }
 
+    fn planted_bugs(&self) -> &[&'static str] {
+        &["datagram"]
+    }
+
     fn nodes(&self) -> Vec<String> {
         std::iter::once("server".to_string()).chain((0..CLIENTS).map(|c| format!("client{c}"))).collect()
     }

@@ -42,6 +42,14 @@ pub enum FailureError {
     /// The trace could not be written.
     #[error("writing the trace: {0}")]
     Trace(#[from] microsim_traces::TraceError),
+    /// The trace's HTML view could not be written.
+    #[error("{path}: {error}")]
+    View {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        error: String,
+    },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FailureError + '_ {
@@ -80,6 +88,8 @@ pub fn save(scenario: &dyn Scenario, spec: &RunSpec, report: &Report, root: &Pat
         again.describe_trace(&mut trace.header);
         microsim_traces::write_jsonl(&trace, &mut out)?;
         std::io::Write::flush(&mut out).map_err(io(&trace_file))?;
+        drop(out);
+        write_html(&trace_file, &dir.join("trace.html"), report)?;
     }
     let same = again.verdict == report.verdict && (report.hash.is_none() || again.hash == report.hash);
     let check = if same {
@@ -88,14 +98,27 @@ pub fn save(scenario: &dyn Scenario, spec: &RunSpec, report: &Report, root: &Pat
         format!("NOT DETERMINISTIC: the replay gave {again}")
     };
     let text = format!(
-        "{report}\n{check}\nplan: {}\ntrace: {}\nreplay: {}\n",
+        "{report}\n{check}\nplan: {}\ntrace: {} (diagram: {})\nreplay: {}\n",
         plan_file.display(),
         trace_file.display(),
+        dir.join("trace.html").display(),
         replay_line(report, &plan_file)
     );
     let report_file = dir.join("report.txt");
     std::fs::write(&report_file, text).map_err(io(&report_file))?;
     Ok(dir)
+}
+
+/// The saved trace as a Lamport diagram, with the failure as its mark.
+fn write_html(trace_file: &Path, html_file: &Path, report: &Report) -> Result<(), FailureError> {
+    use microsim_traces::view::{html::write_html, Filter};
+    let input = std::io::BufReader::new(std::fs::File::open(trace_file).map_err(io(trace_file))?);
+    let mut reader = microsim_traces::TraceReader::new(input)?;
+    let marks = microsim_traces::Marks { property: Some(report.to_string()), ..Default::default() };
+    let mut out = std::io::BufWriter::new(std::fs::File::create(html_file).map_err(io(html_file))?);
+    write_html(&mut reader, &Filter::default(), &marks, &mut out)
+        .map_err(|e| FailureError::View { path: html_file.to_path_buf(), error: e.to_string() })?;
+    std::io::Write::flush(&mut out).map_err(io(html_file))
 }
 
 /// The seed and plan of `MICROSIM_SEED` and `MICROSIM_PLAN`, when set.

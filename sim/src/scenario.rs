@@ -50,6 +50,20 @@ pub trait Scenario: Sync {
     fn horizon(&self) -> Duration;
     /// Registers the nodes and the workload on `sim` for `spec`.
     fn setup(&self, sim: &mut Sim, spec: &RunSpec) -> Result<(), SimError>;
+    /// The variants with a planted bug (each should be found by its suite);
+    /// the others should hold. None by default.
+    fn planted_bugs(&self) -> &[&'static str] {
+        &[]
+    }
+    /// The fault plan for `seed` under `profile` (what `microsim run` and
+    /// `explore` use): by default the profile's plan over [`Scenario::nodes`]
+    /// with a chaos phase in the first second. A scenario with its own chaos
+    /// phase, or a nemesis that aims at its weak spots, overrides it.
+    fn plan(&self, seed: Seed, profile: &crate::nemesis::Profile) -> FaultPlan {
+        let nodes = self.nodes();
+        let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
+        profile.plan(seed.0, &nodes, Duration::from_secs(1))
+    }
     /// Checks the properties after the run; `Err` names the violated one.
     fn check(&self, outcome: &Outcome, spec: &RunSpec) -> Result<(), String> {
         let _ = (outcome, spec);

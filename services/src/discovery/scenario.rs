@@ -16,7 +16,7 @@ use microsim::plan::{Fault, FaultPlan, PlanTime, SignedTime, Step};
 use microsim::property::{always_or, sometimes};
 use microsim::scenario::{RunSpec, Scenario};
 use microsim::time::{self, Instant};
-use microsim::{Sim, SimError};
+use microsim::{Seed, Sim, SimError};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -193,6 +193,22 @@ impl Scenario for DiscoveryScenario {
 
     fn variants(&self) -> &[&'static str] {
         &["consistent", "available", "two-leaders", "zombie", "client-clock"]
+    }
+
+    fn planted_bugs(&self) -> &[&'static str] {
+        &["two-leaders", "zombie", "client-clock"]
+    }
+
+    /// The default profile gets the suite's [`nemesis`]; others draw over the
+    /// chaos phase.
+    fn plan(&self, seed: Seed, profile: &Profile) -> FaultPlan {
+        if *profile == Profile::default() {
+            return nemesis(seed.0);
+        }
+        let nodes = self.nodes();
+        let names: Vec<&str> = nodes.iter().map(String::as_str).collect();
+        let profile = Profile { chaos_fraction: CHAOS.as_secs_f64() / self.horizon().as_secs_f64(), ..profile.clone() };
+        profile.plan(seed.0, &names, self.horizon())
     }
 
     fn nodes(&self) -> Vec<String> {
