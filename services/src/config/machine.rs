@@ -1,0 +1,226 @@
+//! The replicated state machine: keys with values and versions, one global
+//! revision (etcd-style: every change takes the next revision and the key's
+//! version is the revision of its last change), canary values, and a bounded
+//! history of changes for watches. Applied in log order on every replica by
+//! the Raft in `crate::raft`, so every replica holds the same state at the
+//! same log index.
+
+use super::api::{Change, Event, Reply};
+use super::error::ConfigError;
+use super::key::{check_key, check_value};
+use crate::raft::Machine;
+use serde::{Deserialize, Serialize};
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt;
+use std::rc::Rc;
+
+/// How many changes each replica keeps for watches; older ones are compacted
+/// (trimmed), and a watch from before them gets a compaction notice.
+pub const HISTORY_LEN: usize = 16;
+
+/// A command in the log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Cmd {
+    /// Sets a key's value (and cancels a pending canary release of it).
+    Put {
+        /// The key.
+        key: String,
+        /// The value.
+        value: String,
+    },
+    /// Sets a key's value if its version is `expected`.
+    Cas {
+        /// The key.
+        key: String,
+        /// The version it must have.
+        expected: u64,
+        /// The new value.
+        value: String,
+    },
+    /// Deletes a key.
+    Delete {
+        /// The key.
+        key: String,
+    },
+    /// Starts a canary release: `value` is visible to `clients` only.
+    Canary {
+        /// The key.
+        key: String,
+        /// The canary value.
+        value: String,
+        /// The client ids that see it.
+        clients: BTreeSet<String>,
+    },
+    /// Makes the pending canary value visible to every client.
+    Promote {
+        /// The key.
+        key: String,
+    },
+    /// A strong read: the key as `client` sees it, at this point of the log.
+    Read {
+        /// The key.
+        key: String,
+        /// The reading client's id (canary values depend on it).
+        client: String,
+    },
+    /// Changes nothing; answers the current revision (a linearizable point).
+    Barrier,
+}
+
+/// A canary value waiting to be promoted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Canary {
+    value: String,
+    version: u64,
+    clients: BTreeSet<String>,
+}
+
+/// One key: its value for everyone (`None`: deleted) and version, and a
+/// pending canary value (its version is always the newer one).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Record {
+    value: Option<String>,
+    version: u64,
+    canary: Option<Canary>,
+}
+
+/// Who is told of every applied change.
+pub type Observer = Rc<dyn Fn(&Event)>;
+
+/// The config store.
+#[derive(Default)]
+pub struct Store {
+    keys: BTreeMap<String, Record>,
+    revision: u64,
+    history: VecDeque<Event>,
+    compacted: u64,
+    observer: OnceCell<Observer>,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Store(revision {}, {} keys, compacted {})", self.revision, self.keys.len(), self.compacted)
+    }
+}
+
+impl Machine for Store {
+    type Cmd = Cmd;
+    type Out = Result<Reply, ConfigError>;
+
+    fn apply(&mut self, cmd: &Cmd) -> Result<Reply, ConfigError> {
+        // The server checks input before proposing; checking again here keeps a
+        // bad command that reached the log from changing anything.
+        match cmd {
+            Cmd::Put { key, value } => {
+                check_key(key).and_then(|_| check_value(key, value))?;
+                Ok(self.change(key, Change::Put(value.clone())))
+            }
+            Cmd::Cas { key, expected, value } => {
+                check_key(key).and_then(|_| check_value(key, value))?;
+                let actual = match self.keys.get(key) {
+                    Some(r) if r.value.is_some() || r.canary.is_some() => {
+                        r.canary.as_ref().map_or(r.version, |c| c.version)
+                    }
+                    _ => return Err(ConfigError::CasOnMissingKey { key: key.clone() }),
+                };
+                if actual != *expected {
+                    return Err(ConfigError::VersionMismatch { key: key.clone(), expected: *expected, actual });
+                }
+                Ok(self.change(key, Change::Put(value.clone())))
+            }
+            Cmd::Delete { key } => {
+                check_key(key)?;
+                Ok(self.change(key, Change::Delete))
+            }
+            Cmd::Canary { key, value, clients } => {
+                check_key(key).and_then(|_| check_value(key, value))?;
+                Ok(self.change(key, Change::Canary { value: value.clone(), clients: clients.clone() }))
+            }
+            Cmd::Promote { key } => {
+                check_key(key)?;
+                let value = self.keys.get(key).and_then(|r| r.canary.as_ref()).map(|c| c.value.clone());
+                let value = value.ok_or_else(|| ConfigError::NoCanary { key: key.clone() })?;
+                Ok(self.change(key, Change::Promote(value)))
+            }
+            Cmd::Read { key, client } => {
+                check_key(key)?;
+                let (value, version) = self.view(key, client);
+                Ok(Reply::Read { value, version })
+            }
+            Cmd::Barrier => Ok(Reply::Revision(self.revision)),
+        }
+    }
+}
+
+impl Store {
+    /// Calls `f` with every change this store applies, from now on (set once,
+    /// right after the replica starts: the oracle of the property suite).
+    pub fn observe(&self, f: impl Fn(&Event) + 'static) {
+        let _ = self.observer.set(Rc::new(f));
+    }
+
+    fn change(&mut self, key: &str, change: Change) -> Reply {
+        self.revision += 1;
+        let version = self.revision;
+        let record = self.keys.entry(key.to_string()).or_default();
+        match &change {
+            Change::Put(v) | Change::Promote(v) => {
+                (record.value, record.version, record.canary) = (Some(v.clone()), version, None);
+            }
+            Change::Delete => (record.value, record.version, record.canary) = (None, version, None),
+            Change::Canary { value, clients } => {
+                record.canary = Some(Canary { value: value.clone(), version, clients: clients.clone() });
+            }
+        }
+        let event = Event { revision: version, key: key.to_string(), change };
+        if let Some(observer) = self.observer.get() {
+            observer(&event);
+        }
+        self.history.push_back(event);
+        while self.history.len() > HISTORY_LEN {
+            let trimmed = self.history.pop_front().expect("the history is not empty");
+            self.compacted = trimmed.revision;
+        }
+        Reply::Written { version }
+    }
+
+    /// The key as `client` sees it: its value and version (a canary value if
+    /// `client` is one of its canary clients).
+    pub fn view(&self, key: &str, client: &str) -> (Option<String>, u64) {
+        match self.keys.get(key) {
+            None => (None, 0),
+            Some(Record { canary: Some(c), .. }) if c.clients.contains(client) => (Some(c.value.clone()), c.version),
+            Some(r) => (r.value.clone(), r.version),
+        }
+    }
+
+    /// The current revision (the last change's).
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// The last revision trimmed from the history (0: nothing trimmed).
+    pub fn compacted(&self) -> u64 {
+        self.compacted
+    }
+
+    /// The changes under `prefix` from revision `from` on, or `None` if some of
+    /// them were compacted away.
+    pub fn events_from(&self, prefix: &str, from: u64) -> Option<Vec<Event>> {
+        if from <= self.compacted {
+            return None;
+        }
+        Some(self.history.iter().filter(|e| e.revision >= from && e.key.starts_with(prefix)).cloned().collect())
+    }
+
+    /// Every key under `prefix` as `client` sees it (deleted keys included, as `None`).
+    pub fn snapshot(&self, prefix: &str, client: &str) -> Vec<(String, Option<String>, u64)> {
+        let keys = self.keys.range(prefix.to_string()..).take_while(|(k, _)| k.starts_with(prefix));
+        keys.map(|(k, _)| {
+            let (value, version) = self.view(k, client);
+            (k.clone(), value, version)
+        })
+        .collect()
+    }
+}
