@@ -2,6 +2,7 @@
 //! changes a watch delivers.
 
 use super::error::ConfigError;
+use super::key::{check_key, check_value};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -30,41 +31,8 @@ pub enum Request {
         /// The reading client's id.
         client: String,
     },
-    /// Writes a key.
-    Put {
-        /// The key.
-        key: String,
-        /// The value.
-        value: String,
-    },
-    /// Writes a key if its version is `expected`.
-    Cas {
-        /// The key.
-        key: String,
-        /// The version it must have.
-        expected: u64,
-        /// The value.
-        value: String,
-    },
-    /// Deletes a key.
-    Delete {
-        /// The key.
-        key: String,
-    },
-    /// Starts a canary release of `value` to `clients`.
-    Canary {
-        /// The key.
-        key: String,
-        /// The value.
-        value: String,
-        /// Who sees it first.
-        clients: BTreeSet<String>,
-    },
-    /// Promotes the pending canary value to everyone.
-    Promote {
-        /// The key.
-        key: String,
-    },
+    /// Changes a key.
+    Write(Write),
     /// Waits (long poll) for changes under `prefix` from revision `from`.
     Watch {
         /// `app/`, `app/env/` or a full key.
@@ -74,6 +42,74 @@ pub enum Request {
         /// The watching client's id (for its compaction snapshot).
         client: String,
     },
+}
+
+/// A change a client asks for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Write {
+    /// Sets a key's value (and cancels a pending canary release of it).
+    Put {
+        /// The key.
+        key: String,
+        /// The value.
+        value: String,
+    },
+    /// Sets a key's value if its version is `expected` (the version of its
+    /// last change, a canary release included).
+    Cas {
+        /// The key.
+        key: String,
+        /// The version it must have.
+        expected: u64,
+        /// The new value.
+        value: String,
+    },
+    /// Deletes a key.
+    Delete {
+        /// The key.
+        key: String,
+    },
+    /// Starts a canary release: `value` is visible to `clients` only.
+    Canary {
+        /// The key.
+        key: String,
+        /// The canary value.
+        value: String,
+        /// The client ids that see it first.
+        clients: BTreeSet<String>,
+    },
+    /// Makes the pending canary value visible to every client.
+    Promote {
+        /// The key.
+        key: String,
+    },
+}
+
+impl Write {
+    /// The key it changes.
+    pub fn key(&self) -> &str {
+        match self {
+            Write::Put { key, .. }
+            | Write::Cas { key, .. }
+            | Write::Delete { key }
+            | Write::Canary { key, .. }
+            | Write::Promote { key } => key,
+        }
+    }
+
+    /// The value it writes, if it names one.
+    pub fn value(&self) -> Option<&str> {
+        match self {
+            Write::Put { value, .. } | Write::Cas { value, .. } | Write::Canary { value, .. } => Some(value),
+            Write::Delete { .. } | Write::Promote { .. } => None,
+        }
+    }
+
+    /// Checks the key and the value's size.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        check_key(self.key())?;
+        self.value().map_or(Ok(()), |v| check_value(self.key(), v))
+    }
 }
 
 /// A successful answer.

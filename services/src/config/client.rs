@@ -4,7 +4,7 @@
 //! version than one the client has seen is not given to the application (the
 //! client asks another server, and falls back to its cache).
 
-use super::api::{ReadMode, Reply, Request, Response, PORT};
+use super::api::{ReadMode, Reply, Request, Response, Write, PORT};
 use super::error::ConfigError;
 use super::history::{Kind, Op, Outcome};
 use super::oracle::Oracle;
@@ -86,7 +86,7 @@ impl Client {
             self.incarnation += 1;
         }
         let visible_to = match req {
-            Request::Canary { clients, .. } => Some(clients.clone()),
+            Request::Write(Write::Canary { clients, .. }) => Some(clients.clone()),
             _ => None,
         };
         let op = Op { process, key: key.to_string(), kind, invoke_ns, complete_ns: time::now().as_nanos(), outcome };
@@ -151,8 +151,9 @@ impl Client {
     }
 
     /// Sends a write to the leader; retried only on "not the leader".
-    pub async fn write(&mut self, req: Request) -> Answer {
-        let (key, kind, value) = write_kind(&req);
+    pub async fn write(&mut self, w: Write) -> Answer {
+        let (key, kind, value) = (w.key().to_string(), write_kind(&w), w.value().map(str::to_string));
+        let req = Request::Write(w);
         for _ in 0..MAX_TRIES {
             match self.attempt(&req, &key, kind.clone()).await {
                 Ok(Ok(Reply::Written { version })) => {
@@ -162,9 +163,8 @@ impl Client {
                     self.last_leader = Some(leader);
                     // A canary's or promotion's value depends on who reads it:
                     // the application learns it by reading.
-                    if matches!(req, Request::Put { .. } | Request::Cas { .. } | Request::Delete { .. })
-                        && version > self.seen_version(&key)
-                    {
+                    let everyone = !matches!(req, Request::Write(Write::Canary { .. } | Write::Promote { .. }));
+                    if everyone && version > self.seen_version(&key) {
                         self.cache.insert(key, (value.clone(), version));
                     }
                     return Answer::Ok(value, version);
@@ -181,19 +181,14 @@ impl Client {
     }
 }
 
-/// The key, history kind and written value of a write request.
-fn write_kind(req: &Request) -> (String, Kind, Option<String>) {
-    match req {
-        Request::Put { key, value } => (key.clone(), Kind::Put { value: value.clone() }, Some(value.clone())),
-        Request::Cas { key, expected, value } => {
-            (key.clone(), Kind::Cas { expected: *expected, value: value.clone() }, Some(value.clone()))
-        }
-        Request::Delete { key } => (key.clone(), Kind::Delete, None),
-        Request::Canary { key, value, .. } => (key.clone(), Kind::Canary { value: value.clone() }, Some(value.clone())),
-        Request::Promote { key } => (key.clone(), Kind::Promote, None),
-        Request::Get { key, .. } | Request::Watch { prefix: key, .. } => {
-            (key.clone(), Kind::Get { strong: false }, None)
-        }
+/// The history's record of a write.
+fn write_kind(w: &Write) -> Kind {
+    match w {
+        Write::Put { value, .. } => Kind::Put { value: value.clone() },
+        Write::Cas { expected, value, .. } => Kind::Cas { expected: *expected, value: value.clone() },
+        Write::Delete { .. } => Kind::Delete,
+        Write::Canary { value, .. } => Kind::Canary { value: value.clone() },
+        Write::Promote { .. } => Kind::Promote,
     }
 }
 

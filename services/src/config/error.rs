@@ -60,6 +60,18 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
+    /// The key the error is about (empty when it is about none).
+    pub fn key(&self) -> String {
+        match self {
+            ConfigError::InvalidKey { key, .. }
+            | ConfigError::ValueTooLarge { key, .. }
+            | ConfigError::CasOnMissingKey { key }
+            | ConfigError::VersionMismatch { key, .. }
+            | ConfigError::NoCanary { key } => key.clone(),
+            _ => String::new(),
+        }
+    }
+
     /// Whether the request may have taken effect (the caller cannot know).
     pub fn is_unknown(&self) -> bool {
         matches!(self, ConfigError::Unavailable)

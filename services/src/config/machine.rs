@@ -5,9 +5,9 @@
 //! the Raft in `crate::raft`, so every replica holds the same state at the
 //! same log index.
 
-use super::api::{Change, Event, Reply};
+use super::api::{Change, Event, Reply, Write};
 use super::error::ConfigError;
-use super::key::{check_key, check_value};
+use super::key::check_key;
 use crate::raft::Machine;
 use serde::{Deserialize, Serialize};
 use std::cell::OnceCell;
@@ -22,41 +22,8 @@ pub const HISTORY_LEN: usize = 16;
 /// A command in the log.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Cmd {
-    /// Sets a key's value (and cancels a pending canary release of it).
-    Put {
-        /// The key.
-        key: String,
-        /// The value.
-        value: String,
-    },
-    /// Sets a key's value if its version is `expected`.
-    Cas {
-        /// The key.
-        key: String,
-        /// The version it must have.
-        expected: u64,
-        /// The new value.
-        value: String,
-    },
-    /// Deletes a key.
-    Delete {
-        /// The key.
-        key: String,
-    },
-    /// Starts a canary release: `value` is visible to `clients` only.
-    Canary {
-        /// The key.
-        key: String,
-        /// The canary value.
-        value: String,
-        /// The client ids that see it.
-        clients: BTreeSet<String>,
-    },
-    /// Makes the pending canary value visible to every client.
-    Promote {
-        /// The key.
-        key: String,
-    },
+    /// A change.
+    Write(Write),
     /// A strong read: the key as `client` sees it, at this point of the log.
     Read {
         /// The key.
@@ -112,36 +79,9 @@ impl Machine for Store {
         // The server checks input before proposing; checking again here keeps a
         // bad command that reached the log from changing anything.
         match cmd {
-            Cmd::Put { key, value } => {
-                check_key(key).and_then(|_| check_value(key, value))?;
-                Ok(self.change(key, Change::Put(value.clone())))
-            }
-            Cmd::Cas { key, expected, value } => {
-                check_key(key).and_then(|_| check_value(key, value))?;
-                let actual = match self.keys.get(key) {
-                    Some(r) if r.value.is_some() || r.canary.is_some() => {
-                        r.canary.as_ref().map_or(r.version, |c| c.version)
-                    }
-                    _ => return Err(ConfigError::CasOnMissingKey { key: key.clone() }),
-                };
-                if actual != *expected {
-                    return Err(ConfigError::VersionMismatch { key: key.clone(), expected: *expected, actual });
-                }
-                Ok(self.change(key, Change::Put(value.clone())))
-            }
-            Cmd::Delete { key } => {
-                check_key(key)?;
-                Ok(self.change(key, Change::Delete))
-            }
-            Cmd::Canary { key, value, clients } => {
-                check_key(key).and_then(|_| check_value(key, value))?;
-                Ok(self.change(key, Change::Canary { value: value.clone(), clients: clients.clone() }))
-            }
-            Cmd::Promote { key } => {
-                check_key(key)?;
-                let value = self.keys.get(key).and_then(|r| r.canary.as_ref()).map(|c| c.value.clone());
-                let value = value.ok_or_else(|| ConfigError::NoCanary { key: key.clone() })?;
-                Ok(self.change(key, Change::Promote(value)))
+            Cmd::Write(w) => {
+                w.check()?;
+                self.write(w)
             }
             Cmd::Read { key, client } => {
                 check_key(key)?;
@@ -154,6 +94,32 @@ impl Machine for Store {
 }
 
 impl Store {
+    fn write(&mut self, w: &Write) -> Result<Reply, ConfigError> {
+        let key = w.key();
+        let change = match w {
+            Write::Put { value, .. } => Change::Put(value.clone()),
+            Write::Cas { expected, value, .. } => {
+                let actual = match self.keys.get(key) {
+                    Some(r) if r.value.is_some() || r.canary.is_some() => {
+                        r.canary.as_ref().map_or(r.version, |c| c.version)
+                    }
+                    _ => return Err(ConfigError::CasOnMissingKey { key: key.to_string() }),
+                };
+                if actual != *expected {
+                    return Err(ConfigError::VersionMismatch { key: key.to_string(), expected: *expected, actual });
+                }
+                Change::Put(value.clone())
+            }
+            Write::Delete { .. } => Change::Delete,
+            Write::Canary { value, clients, .. } => Change::Canary { value: value.clone(), clients: clients.clone() },
+            Write::Promote { .. } => {
+                let canary = self.keys.get(key).and_then(|r| r.canary.as_ref());
+                Change::Promote(canary.ok_or_else(|| ConfigError::NoCanary { key: key.to_string() })?.value.clone())
+            }
+        };
+        Ok(self.change(key, change))
+    }
+
     /// Calls `f` with every change this store applies, from now on (set once,
     /// right after the replica starts: the oracle of the property suite).
     pub fn observe(&self, f: impl Fn(&Event) + 'static) {

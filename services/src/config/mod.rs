@@ -64,7 +64,7 @@ pub mod variant;
 pub mod watch;
 pub mod workload;
 
-pub use api::{Change, Event, ReadMode, Reply, Request, Response};
+pub use api::{Change, Event, ReadMode, Reply, Request, Response, Write};
 pub use error::ConfigError;
 pub use history::History;
 pub use scenario::ConfigScenario;

@@ -5,9 +5,9 @@
 //! change committed before the watch), then holds the call until a change
 //! under its prefix is applied here or [`WATCH_HOLD`] passes.
 
-use super::api::{ReadMode, Reply, Request, Response, PORT};
+use super::api::{ReadMode, Reply, Request, Response, Write, PORT};
 use super::error::ConfigError;
-use super::key::{check_key, check_prefix, check_value};
+use super::key::{check_key, check_prefix};
 use super::machine::{Cmd, Observer, Store};
 use super::variant::Variant;
 use crate::raft::{ProposeError, Replica, Timing};
@@ -76,28 +76,12 @@ async fn handle(replica: &Replica<Store>, variant: Variant, in_flight: &Rc<Cell<
             }
             propose(replica, Cmd::Read { key, client }).await
         }
-        Request::Put { key, value } => {
-            check_key(&key).and_then(|_| check_value(&key, &value))?;
-            if variant == Variant::EarlyAck {
-                return early_ack(replica, in_flight, key, value);
+        Request::Write(w) => {
+            w.check()?;
+            match w {
+                Write::Put { key, value } if variant == Variant::EarlyAck => early_ack(replica, in_flight, key, value),
+                w => propose(replica, Cmd::Write(w)).await,
             }
-            propose(replica, Cmd::Put { key, value }).await
-        }
-        Request::Cas { key, expected, value } => {
-            check_key(&key).and_then(|_| check_value(&key, &value))?;
-            propose(replica, Cmd::Cas { key, expected, value }).await
-        }
-        Request::Delete { key } => {
-            check_key(&key)?;
-            propose(replica, Cmd::Delete { key }).await
-        }
-        Request::Canary { key, value, clients } => {
-            check_key(&key).and_then(|_| check_value(&key, &value))?;
-            propose(replica, Cmd::Canary { key, value, clients }).await
-        }
-        Request::Promote { key } => {
-            check_key(&key)?;
-            propose(replica, Cmd::Promote { key }).await
         }
         Request::Watch { prefix, from, client } => watch(replica, prefix, from, client).await,
     }
@@ -114,7 +98,7 @@ fn early_ack(replica: &Replica<Store>, in_flight: &Rc<Cell<u64>>, key: String, v
     let version = replica.read_local(|s| s.revision()) + in_flight.get();
     let (r, in_flight) = (replica.clone(), in_flight.clone());
     microsim::spawn(async move {
-        let _ = r.propose(Cmd::Put { key, value }).await;
+        let _ = r.propose(Cmd::Write(Write::Put { key, value })).await;
         in_flight.set(in_flight.get() - 1);
     });
     Ok(Reply::Written { version })

@@ -10,7 +10,7 @@ pub enum Variant {
     /// client asked, a follower included, instead of through the leader's log:
     /// a lagging replica serves stale data.
     StaleRead,
-    /// After a reconnect (a watch call that failed or was refused), the client
+    /// After a reconnect (a watch call that got no answer), the client
     /// resumes its watch from "now" on the new server instead of from the
     /// revision after the last one it saw: the changes in between are lost.
     LostWatch,

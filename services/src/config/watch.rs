@@ -1,6 +1,6 @@
 //! A watcher: an application that follows every change under a prefix with
-//! long polls, reconnecting to another server when its server fails or is not
-//! the leader, and resuming from the revision after the last one it has
+//! long polls, going to the leader when a server refuses it and reconnecting
+//! to another server when its server does not answer, resuming from the revision after the last one it has
 //! (except in [`Variant::LostWatch`]). It checks, as it goes, that it gets
 //! each committed change once and in order, or a compaction notice covering
 //! it, and it publishes its position for the convergence check.
@@ -45,6 +45,8 @@ struct Watcher {
 
 /// Watches forever (a server-style node: the run does not wait for it).
 pub async fn watch(config: WatchConfig, oracle: Rc<RefCell<Oracle>>) {
+    // Known from the start, so a watcher that never gets an answer fails the convergence check.
+    oracle.borrow_mut().watching(&config.id, &config.prefix, 0);
     let mut target = config.id.len() % config.servers.len();
     let mut w = Watcher { config, oracle, through: 0, view: BTreeMap::new() };
     let (mut reconnecting, mut last_server) = (false, None::<usize>);
@@ -68,9 +70,13 @@ pub async fn watch(config: WatchConfig, oracle: Rc<RefCell<Oracle>>) {
                 continue;
             }
             Ok(Err(ConfigError::NotLeader { hint })) => hint,
-            Ok(Err(_)) | Err(_) => None,
+            Ok(Err(_)) => None,
+            Err(_) => {
+                // No answer: the server is down or cut off; the next call is a reconnect.
+                reconnecting = true;
+                None
+            }
         };
-        reconnecting = true;
         match hint.and_then(|h| w.config.servers.iter().position(|s| *s == h)) {
             Some(i) if i != target => target = i,
             _ => {

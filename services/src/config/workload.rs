@@ -4,7 +4,7 @@
 //! feature flag to one other client, which reads it, as does a third client
 //! that must not see it before it is promoted.
 
-use super::api::{Change, ReadMode, Request};
+use super::api::{Change, ReadMode, Write};
 use super::client::{clients, Answer, Client};
 use super::oracle::Oracle;
 use microsim::property::{always_or, sometimes};
@@ -43,16 +43,16 @@ pub async fn write(config: WriterConfig, oracle: Rc<RefCell<Oracle>>) -> Option<
         let key = KEYS[random_range(0..KEYS.len())];
         let value = format!("{}-{i}", config.id);
         match random_range(0..100) {
-            0..40 => drop(client.write(Request::Put { key: key.into(), value }).await),
+            0..40 => drop(client.write(Write::Put { key: key.into(), value }).await),
             40..70 => read_feature_or(&mut client, &oracle, key).await,
             70..80 => drop(client.get(key, ReadMode::Local).await),
             80..90 => {
                 let expected = client.seen_version(key);
-                drop(client.write(Request::Cas { key: key.into(), expected, value }).await);
+                drop(client.write(Write::Cas { key: key.into(), expected, value }).await);
             }
-            90..94 => drop(client.write(Request::Delete { key: key.into() }).await),
+            90..94 => drop(client.write(Write::Delete { key: key.into() }).await),
             _ if config.id == CANARY.0 => canary_step(&mut client, value).await,
-            _ => drop(client.write(Request::Put { key: key.into(), value }).await),
+            _ => drop(client.write(Write::Put { key: key.into(), value }).await),
         }
     }
     let last = oracle.borrow_mut().writer_done();
@@ -84,10 +84,10 @@ async fn read_feature_or(client: &mut Client, oracle: &Rc<RefCell<Oracle>>, key:
 async fn canary_step(client: &mut Client, value: String) {
     let promote = random_range(0..2) == 0;
     if promote {
-        let answer = client.write(Request::Promote { key: FEATURE.into() }).await;
+        let answer = client.write(Write::Promote { key: FEATURE.into() }).await;
         sometimes("config: a canary release was promoted", matches!(answer, Answer::Ok(..)));
     } else {
         let canary = clients(&[CANARY.1]);
-        drop(client.write(Request::Canary { key: FEATURE.into(), value, clients: canary }).await);
+        drop(client.write(Write::Canary { key: FEATURE.into(), value, clients: canary }).await);
     }
 }
