@@ -85,6 +85,31 @@ fn the_correct_service_survives_every_nemesis_plan() {
     assert_eq!(result.runs.len() as u64, seeds());
 }
 
+/// Swarm profiles (each seed its own mix of crashes, pauses, partitions, link
+/// faults, loss, duplication, slow links, clock faults and disk faults), but no
+/// disk wipes: Raft's safety rests on votes and logs surviving a crash, and a
+/// wiped replica rejoining as a voter can elect a second history.
+#[test]
+fn the_correct_service_survives_swarm_profiles_without_disk_wipes() {
+    let nodes = scenario().nodes();
+    let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
+    let seeds = if deep() { 2_000 } else { 60 };
+    let result = sweep(
+        &SeedRange::new(0, seeds),
+        2,
+        StopAt::FirstFailure,
+        |_| {},
+        |seed| {
+            let profile = Profile { crash_wipe: false, ..Profile::swarm(seed.0) };
+            let plan = profile.plan(seed.0, &nodes, Duration::from_secs(1));
+            run(&scenario(), &RunSpec { plan, profile: Some(profile.to_string()), ..RunSpec::new(seed) }).0
+        },
+    );
+    if let Some((seed, report)) = result.first_failure() {
+        panic!("{report}\nreplay: MICROSIM_SEED={seed} with plan:\n{}", report.plan.to_json());
+    }
+}
+
 #[test]
 fn failovers_compactions_reconnects_and_canary_releases_all_happen_in_the_sweep() {
     let all = coverage(correct_sweep().runs.iter().map(|(_, r)| r));

@@ -190,3 +190,46 @@ impl Store {
         .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(key: &str, value: &str) -> Cmd {
+        Cmd::Write(Write::Put { key: key.into(), value: value.into() })
+    }
+
+    #[test]
+    fn every_change_takes_the_next_revision_and_old_ones_are_compacted() {
+        let mut store = Store::default();
+        for i in 0..HISTORY_LEN as u64 + 3 {
+            assert_eq!(store.apply(&put("a/b/c", &i.to_string())), Ok(Reply::Written { version: i + 1 }));
+        }
+        assert_eq!((store.revision(), store.compacted()), (HISTORY_LEN as u64 + 3, 3));
+        assert_eq!(store.events_from("a/", 3), None, "revision 3 was trimmed");
+        assert_eq!(store.events_from("a/", 4).map(|e| e.len()), Some(HISTORY_LEN));
+        assert_eq!(store.events_from("x/", 4), Some(Vec::new()));
+    }
+
+    #[test]
+    fn a_bad_command_in_the_log_changes_nothing() {
+        let mut store = Store::default();
+        store.apply(&put("a/b/c", "1")).unwrap();
+        assert!(store.apply(&put("a/b", "2")).is_err());
+        assert!(store.apply(&put("a/b/c", &"x".repeat(super::super::key::MAX_VALUE_BYTES + 1))).is_err());
+        assert_eq!((store.revision(), store.view("a/b/c", "any")), (1, (Some("1".into()), 1)));
+    }
+
+    #[test]
+    fn a_plain_put_cancels_a_pending_canary() {
+        let mut store = Store::default();
+        let clients = ["c1".to_string()].into();
+        store.apply(&Cmd::Write(Write::Canary { key: "a/b/c".into(), value: "new".into(), clients })).unwrap();
+        assert_eq!(store.view("a/b/c", "c1"), (Some("new".into()), 1));
+        assert_eq!(store.view("a/b/c", "c2"), (None, 0));
+        store.apply(&put("a/b/c", "plain")).unwrap();
+        assert_eq!(store.view("a/b/c", "c1"), (Some("plain".into()), 2));
+        let promote = Cmd::Write(Write::Promote { key: "a/b/c".into() });
+        assert_eq!(store.apply(&promote), Err(ConfigError::NoCanary { key: "a/b/c".into() }));
+    }
+}
