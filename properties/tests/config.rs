@@ -124,6 +124,10 @@ fn failovers_compactions_reconnects_and_canary_releases_all_happen_in_the_sweep(
     }
 }
 
+// Detection rates over seeds 0..300 of the default nemesis: stale-read 149,
+// lost-watch 175, early-ack 30 (it needs the leader cut off from the majority
+// long enough for an election while writers still talk to it).
+
 /// Runs a planted bug's variant until a seed fails; checks the failure is the
 /// property that bug breaks, shrinks its plan and prints it.
 fn find(variant: &str, within: u64, property: &str) -> (Seed, Report) {
@@ -152,13 +156,13 @@ fn find(variant: &str, within: u64, property: &str) -> (Seed, Report) {
 }
 
 #[test]
-fn a_stale_read_from_a_lagging_replica_is_found_within_20_seeds() {
-    find("stale-read", 20, "config: reads return committed, fresh values");
+fn a_stale_read_from_a_lagging_replica_is_found_within_10_seeds() {
+    find("stale-read", 10, "config: reads return committed, fresh values");
 }
 
 #[test]
-fn a_watch_resumed_from_the_wrong_revision_is_found_within_10_seeds() {
-    find("lost-watch", 10, "config: watches lose no change");
+fn a_watch_resumed_from_the_wrong_revision_is_found_within_20_seeds() {
+    find("lost-watch", 20, "config: watches lose no change");
 }
 
 #[test]

@@ -8,6 +8,7 @@ use microsim_services::config::key::MAX_VALUE_BYTES;
 use microsim_services::config::machine::HISTORY_LEN;
 use microsim_services::config::server::{serve, ServerConfig};
 use microsim_services::config::{ConfigError, ReadMode, Reply, Request, Response, Variant, Write};
+use microsim_services::raft::Timing;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
@@ -53,7 +54,12 @@ fn check(requests: Vec<Request>) -> Vec<Response> {
     let mut sim = Sim::builder().seed(3).max_time(Duration::from_secs(60)).build();
     let members: Vec<String> = SERVERS.iter().map(|s| s.to_string()).collect();
     for name in SERVERS {
-        let config = ServerConfig { members: members.clone(), variant: Variant::Correct, observer: None };
+        let config = ServerConfig {
+            members: members.clone(),
+            variant: Variant::Correct,
+            timing: Timing::default(),
+            observer: None,
+        };
         sim.node(name, move || serve(config.clone())).unwrap();
     }
     let out = answers.clone();

@@ -13,6 +13,7 @@ use super::variant::Variant;
 use super::watch::{watch, WatchConfig};
 use super::workload::{write, WriterConfig};
 use super::History;
+use crate::raft::Timing;
 use microsim::property::always_or;
 use microsim::scenario::{RunSpec, Scenario};
 use microsim::{Sim, SimError};
@@ -31,9 +32,17 @@ pub const WRITERS: [&str; 3] = ["app0", "app1", "app2"];
 pub const WATCHERS: [(&str, &str, Duration); 2] =
     [("watch0", "shop/prod/", Duration::ZERO), ("watch1", "shop/", Duration::from_millis(300))];
 
+/// Raft's timing on the config servers: elections after 60-120 ms of silence
+/// (links take 1-5 ms), heartbeats every 20 ms.
+pub const TIMING: Timing = Timing {
+    election: (Duration::from_millis(60), Duration::from_millis(120)),
+    heartbeat: Duration::from_millis(20),
+    check_quorum: true,
+};
+
 /// The liveness bound: after the heal, the writers finish, every watcher
 /// converges and every acknowledged write is committed within this.
-pub const CONVERGE_WITHIN: Duration = Duration::from_secs(5);
+pub const CONVERGE_WITHIN: Duration = Duration::from_secs(3);
 
 /// The config center scenario.
 #[derive(Clone, Debug, Default)]
@@ -93,7 +102,7 @@ impl Scenario for ConfigScenario {
                 agreed.unwrap_err()
             });
         });
-        let server = ServerConfig { members: names(&SERVERS), variant, observer: Some(observer) };
+        let server = ServerConfig { members: names(&SERVERS), variant, timing: TIMING, observer: Some(observer) };
         for name in SERVERS {
             let config = server.clone();
             sim.node(name, move || serve(config.clone()))?;

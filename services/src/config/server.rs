@@ -29,6 +29,8 @@ pub struct ServerConfig {
     pub members: Vec<String>,
     /// Which version of the service runs.
     pub variant: Variant,
+    /// Raft's election and heartbeat timing.
+    pub timing: Timing,
     /// Called with every change the replica applies (the property suite's oracle).
     pub observer: Option<Observer>,
 }
@@ -41,7 +43,7 @@ impl std::fmt::Debug for ServerConfig {
 
 /// Runs a config server on this node until it crashes.
 pub async fn serve(config: ServerConfig) -> Result<(), SimError> {
-    let replica = Replica::<Store>::start(&config.members, Timing::default())?;
+    let replica = Replica::<Store>::start(&config.members, config.timing)?;
     if let Some(observer) = config.observer.clone() {
         replica.read_local(|store| store.observe(move |e| observer(e)));
     }
