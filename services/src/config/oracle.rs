@@ -34,6 +34,8 @@ pub struct Oracle {
     committed: BTreeMap<u64, Event>,
     by_value: BTreeMap<(String, String), u64>,
     acked: Vec<Acked>,
+    /// Strong reads that returned: key, version, completion time.
+    reads: Vec<(String, u64, u64)>,
     watchers: BTreeMap<String, Watcher>,
     writers_left: usize,
     history: History,
@@ -68,6 +70,9 @@ impl Oracle {
     /// Records one operation of the history; an ok write is remembered for the
     /// read checks (`visible_to`: a canary's clients).
     pub fn completed(&mut self, op: Op, visible_to: Option<BTreeSet<String>>) {
+        if let (Outcome::Ok { version, .. }, Kind::Get { strong: true }) = (&op.outcome, &op.kind) {
+            self.reads.push((op.key.clone(), *version, op.complete_ns));
+        }
         if let Outcome::Ok { version, .. } = op.outcome {
             let value = match &op.kind {
                 Kind::Put { value } | Kind::Cas { value, .. } | Kind::Canary { value } => Some(value.clone()),
@@ -103,8 +108,8 @@ impl Oracle {
 
     /// Checks a read by `client` of `key`, invoked at `invoke_ns`, that returned
     /// `value` at `version`: it must be a committed state of the key as `client`
-    /// sees it, and (if `strong`) no older than any write visible to `client`
-    /// that completed before the read began (a necessary condition of
+    /// sees it, and (if `strong`) no older than any write or strong read visible
+    /// to `client` that completed before it began (necessary conditions of
     /// linearizability on one key).
     pub fn check_read(
         &self,
@@ -128,14 +133,23 @@ impl Oracle {
         if !strong {
             return Ok(());
         }
+        let read = format!("a strong read of {key} by {client} began at {invoke_ns} ns and returned version {version}");
         let visible = |w: &&Acked| w.visible_to.as_ref().is_none_or(|c| c.contains(client));
         let before = self.acked.iter().filter(|w| w.key == key && w.complete_ns < invoke_ns).filter(visible);
-        match before.filter_map(|w| self.committed_version(w).map(|v| (v, w))).max_by_key(|(v, _)| *v) {
-            Some((newer, w)) if newer > version => Err(format!(
-                "a strong read of {key} by {client} began at {invoke_ns} ns and returned version {version} \
-                 ({value:?}), but a write of version {newer} ({:?}) had completed at {} ns",
-                w.value, w.complete_ns
-            )),
+        if let Some((newer, w)) =
+            before.filter_map(|w| self.committed_version(w).map(|v| (v, w))).max_by_key(|(v, _)| *v)
+        {
+            if newer > version {
+                let (written, at) = (&w.value, w.complete_ns);
+                return Err(format!("{read}, but a write of version {newer} ({written:?}) had completed at {at} ns"));
+            }
+        }
+        let seen = |v: u64| v == 0 || self.committed.get(&v).is_some_and(|e| e.change.seen_by(client).is_some());
+        let reads = self.reads.iter().filter(|(k, v, at)| k == key && *at < invoke_ns && seen(*v));
+        match reads.max_by_key(|(_, v, _)| *v) {
+            Some((_, newer, at)) if *newer > version => {
+                Err(format!("{read}, but a strong read that completed at {at} ns had returned version {newer}"))
+            }
             _ => Ok(()),
         }
     }
