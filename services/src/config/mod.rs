@@ -21,7 +21,9 @@
 //! ([`machine::Cmd::Read`]): the leader answers them at their place in the
 //! log, so they are linearizable without leases. Local reads answer from the
 //! answering server's applied state: committed, possibly stale. Followers
-//! refuse strong reads and writes with the leader's name.
+//! refuse strong reads, writes and watches with the leader's name. The
+//! scenario runs Raft with elections after 60-120 ms of silence and 20 ms
+//! heartbeats ([`scenario::TIMING`]), so even short partitions fail over.
 //!
 //! # Watches
 //!
