@@ -1,5 +1,6 @@
 //! microsim's sample services and scenarios.
 
+pub mod config;
 pub mod discovery;
 pub mod pingpong;
 pub mod raft;
@@ -8,7 +9,11 @@ use microsim::scenario::Scenario;
 
 /// Every sample scenario, by name, with the settings the command line uses.
 pub fn scenarios() -> Vec<Box<dyn Scenario>> {
-    vec![Box::new(pingpong::PingPongScenario { rounds: 20 }), Box::new(discovery::DiscoveryScenario)]
+    vec![
+        Box::new(pingpong::PingPongScenario { rounds: 20 }),
+        Box::new(discovery::DiscoveryScenario),
+        Box::new(config::ConfigScenario::new(30)),
+    ]
 }
 
 /// The sample scenario named `name`.

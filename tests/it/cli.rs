@@ -60,6 +60,7 @@ fn microsim_in(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Ou
 fn list_names_every_scenario_and_its_variants() {
     check(&["list"], 0, "pingpong", "");
     check(&["list"], 0, "variants: rpc, datagram", "");
+    check(&["list"], 0, "variants: correct, stale-read, lost-watch, early-ack", "");
 }
 
 #[test]
