@@ -2,8 +2,11 @@
 
 mod bench;
 mod bench_views;
+mod explore;
 mod runs;
 mod show;
+mod summary;
+mod tour;
 
 use clap::{Parser, Subcommand};
 use microsim::RecordMode;
@@ -18,7 +21,8 @@ use std::process::ExitCode;
     name = "microsim",
     version,
     about,
-    after_help = "With no command, runs the pingpong scenario and prints its summary."
+    after_help = "With no command, takes the tour: every sample scenario explored under its nemesis \
+                  (about a minute on 2 cores). Exit codes: 0 ok, 1 a failure found, 2 bad usage or input, 3 internal error."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -43,14 +47,26 @@ enum Command {
     },
     /// Lists the scenarios and their variants.
     List,
+    /// The main job: explores every sample scenario; correct variants must hold, planted bugs must be caught.
+    ///
+    /// Example: microsim tour --seeds 100
+    Tour(tour::TourArgs),
     /// Runs one scenario once: a seed, a plan (given, or drawn by a profile).
     ///
     /// Example: microsim run pingpong --variant datagram --seed 7 --profile default
     Run(runs::RunArgs),
+    /// Replays one run exactly: a seed (and a plan), as `explore` or a CI job ran it.
+    ///
+    /// Example: microsim replay discovery --variant two-leaders --seed 0x12
+    Replay(runs::ReplayArgs),
     /// Runs a scenario over many seeds under random fault plans; saves the first failure.
     ///
     /// Example: microsim explore pingpong --seeds 10000 --jobs 2 --shard 0/4
-    Explore(runs::ExploreArgs),
+    Explore(explore::ExploreArgs),
+    /// Merges the JSON summaries (`explore --json`) of the shards of one sweep.
+    ///
+    /// Example: microsim merge shard0.json shard1.json
+    Merge(explore::MergeArgs),
     /// Shows a trace file: a text space-time diagram, an HTML Lamport diagram, or call trees.
     ///
     /// Example: microsim show t.jsonl --node server --from 1ms --to 20ms --kind send --kind deliver
@@ -78,11 +94,14 @@ fn write_trace(file: std::fs::File, trace: &microsim::Trace) -> Result<(), Box<d
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        None => pingpong(1, 1000, None),
+        None => tour::tour(tour::TourArgs::default()),
+        Some(Command::Tour(args)) => tour::tour(args),
         Some(Command::Pingpong { seed, rounds, trace }) => pingpong(seed, rounds, trace),
         Some(Command::List) => runs::list(),
         Some(Command::Run(args)) => runs::run_one(args),
-        Some(Command::Explore(args)) => runs::explore(args),
+        Some(Command::Replay(args)) => runs::replay(args),
+        Some(Command::Explore(args)) => explore::explore(args),
+        Some(Command::Merge(args)) => explore::merge_files(args),
         Some(Command::Show(args)) => show::show(args),
         Some(Command::Diff(args)) => show::diff(args),
         Some(Command::Bench(b)) => bench::run(b),

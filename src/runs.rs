@@ -1,8 +1,7 @@
-//! `microsim list`, `microsim run` and `microsim explore`: scenarios from the
-//! command line, with fault plans, sweeps and saved failures.
+//! `microsim list`, `microsim run` and `microsim replay`: scenarios from the
+//! command line, one run at a time, with fault plans and saved failures.
 
 use clap::Args;
-use microsim::explore::{sweep, SeedRange, Shard, StopAt};
 use microsim::failure;
 use microsim::nemesis::Profile;
 use microsim::plan::FaultPlan;
@@ -10,8 +9,6 @@ use microsim::scenario::{run, RunSpec, Scenario};
 use microsim::Seed;
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-/// The virtual time over which random plans place their faults.
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -34,38 +31,45 @@ pub struct RunArgs {
     trace: Option<PathBuf>,
 }
 
+/// `microsim replay` arguments: one exact run, as `explore` (or a CI job) ran it.
 #[derive(Debug, Args)]
-pub struct ExploreArgs {
+#[command(after_help = "Examples:
+  microsim replay discovery --variant two-leaders --seed 0x12        # the plan the default profile draws
+  microsim replay pingpong --variant datagram --seed 0x0 --plan target/microsim/failures/pingpong-datagram-0000000000000000/plan.json --trace t.jsonl")]
+pub struct ReplayArgs {
     /// The scenario (see `microsim list`).
     scenario: String,
+    /// The seed, decimal or 0x-hex.
+    #[arg(long)]
+    seed: String,
     /// The variant (default: the scenario's first).
     #[arg(long, default_value = "")]
     variant: String,
-    /// How many seeds (all shards together).
-    #[arg(long, default_value_t = 1000)]
-    seeds: u64,
-    /// The first seed.
-    #[arg(long, default_value_t = 0)]
-    base: u64,
-    /// Threads.
-    #[arg(long, default_value_t = 2)]
-    jobs: usize,
-    /// This job's shard of the seeds, K/N.
-    #[arg(long, default_value = "0/1")]
-    shard: String,
-    /// The nemesis profile: default, swarm or quiet.
+    /// A saved fault plan (default: the one --profile draws for the seed, as `explore` does).
+    #[arg(long)]
+    plan: Option<PathBuf>,
+    /// The profile `explore` used: default, swarm or quiet.
     #[arg(long, default_value = "default")]
     profile: String,
+    /// Record every event and write the trace here as JSON lines (see `microsim show`).
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
 }
 
-fn scenario(name: &str) -> Result<Box<dyn Scenario>, String> {
+/// `microsim replay`: `run` with the seed required and `explore`'s profile.
+pub fn replay(args: ReplayArgs) -> ExitCode {
+    let ReplayArgs { scenario, seed, variant, plan, profile, trace } = args;
+    run_one(RunArgs { scenario, variant, seed: Some(seed), plan, profile, trace })
+}
+
+pub(crate) fn scenario(name: &str) -> Result<Box<dyn Scenario>, String> {
     microsim_services::scenario(name).ok_or_else(|| {
         let known: Vec<String> = microsim_services::scenarios().iter().map(|s| s.name().to_string()).collect();
         format!("unknown scenario {name:?}: try one of {} (see `microsim list`)", known.join(", "))
     })
 }
 
-fn profile(name: &str, seed: Seed) -> Result<Profile, String> {
+pub(crate) fn profile(name: &str, seed: Seed) -> Result<Profile, String> {
     match name {
         "default" => Ok(Profile::default()),
         "swarm" => Ok(Profile::swarm(seed.0)),
@@ -75,7 +79,7 @@ fn profile(name: &str, seed: Seed) -> Result<Profile, String> {
 }
 
 /// The spec of one run: the plan is drawn from the profile unless given.
-fn spec(
+pub(crate) fn spec(
     scenario: &dyn Scenario,
     seed: Seed,
     variant: &str,
@@ -92,14 +96,20 @@ fn spec(
     Ok(RunSpec { variant: variant.to_string(), plan, profile, ..RunSpec::new(seed) })
 }
 
-fn usage(message: String) -> ExitCode {
+pub(crate) fn usage(message: String) -> ExitCode {
     eprintln!("microsim: {message}");
     ExitCode::from(2)
 }
 
 pub fn list() -> ExitCode {
     for s in microsim_services::scenarios() {
-        println!("{:<12} {}  (variants: {})", s.name(), s.about(), s.variants().join(", "));
+        let correct: Vec<&str> = s.variants().iter().copied().filter(|v| !s.planted_bugs().contains(v)).collect();
+        let bugs = if s.planted_bugs().is_empty() {
+            String::new()
+        } else {
+            format!("; planted bugs: {}", s.planted_bugs().join(", "))
+        };
+        println!("{:<12} {}  (variants: {}{bugs})", s.name(), s.about(), correct.join(", "));
     }
     ExitCode::SUCCESS
 }
@@ -151,81 +161,34 @@ pub fn run_one(args: RunArgs) -> ExitCode {
         }
         println!("trace: {} ({} records)", path.display(), trace.records().len());
     }
-    finish(scenario.as_ref(), &spec, &report)
+    let (code, _, text) = finish(scenario.as_ref(), &spec, &report);
+    if !text.is_empty() {
+        println!("{text}");
+    }
+    code
 }
 
-/// Saves a failure and says where; the exit code of the run.
-fn finish(scenario: &dyn Scenario, spec: &RunSpec, report: &microsim::scenario::Report) -> ExitCode {
+/// Saves a failure: the exit code of the run, the folder it was saved in, and
+/// the report to show (empty when the run passed).
+pub(crate) fn finish(
+    scenario: &dyn Scenario,
+    spec: &RunSpec,
+    report: &microsim::scenario::Report,
+) -> (ExitCode, Option<String>, String) {
     if report.passed() {
-        return ExitCode::SUCCESS;
+        return (ExitCode::SUCCESS, None, String::new());
     }
     if matches!(report.verdict, microsim::scenario::Verdict::Invalid(_)) {
-        return ExitCode::from(2);
+        return (ExitCode::from(2), None, String::new());
     }
     match failure::save(scenario, spec, report, std::path::Path::new(".")) {
         Ok(dir) => {
             let text = std::fs::read_to_string(dir.join("report.txt")).unwrap_or_default();
-            print!("{text}");
-            ExitCode::from(1)
+            (ExitCode::from(1), Some(dir.display().to_string()), text.trim_end().to_string())
         }
         Err(e) => {
-            eprintln!("microsim: the run failed and its files could not be saved: {e}");
-            ExitCode::from(3)
+            let text = format!("microsim: the run failed and its files could not be saved: {e}");
+            (ExitCode::from(3), None, text)
         }
-    }
-}
-
-pub fn explore(args: ExploreArgs) -> ExitCode {
-    let scenario = match scenario(&args.scenario) {
-        Ok(s) => s,
-        Err(e) => return usage(e),
-    };
-    let shard: Shard = match args.shard.parse() {
-        Ok(s) => s,
-        Err(e) => return usage(e),
-    };
-    if let Err(e) = profile(&args.profile, Seed(0)) {
-        return usage(e);
-    }
-    let range = SeedRange::new(args.base, args.seeds).shard(shard);
-    println!(
-        "microsim: exploring {} over {} seeds (shard {shard}), {} jobs, profile {}",
-        scenario.name(),
-        range.len(),
-        args.jobs,
-        args.profile
-    );
-    let specs = |seed: Seed| {
-        spec(scenario.as_ref(), seed, &args.variant, &args.profile, None).expect("the profile was checked")
-    };
-    let started = std::time::Instant::now();
-    let result = sweep(&range, args.jobs, StopAt::FirstFailure, |_| {}, |seed| run(scenario.as_ref(), &specs(seed)).0);
-    let wall = started.elapsed().as_secs_f64();
-    println!(
-        "{} seeds in {wall:.2} s ({:.0} seeds/s), {} failed",
-        result.runs.len(),
-        result.runs.len() as f64 / wall,
-        result.failures().count()
-    );
-    print_coverage(&microsim::scenario::coverage(result.runs.iter().map(|(_, r)| r)));
-    match result.first_failure() {
-        None => ExitCode::SUCCESS,
-        Some((seed, report)) => {
-            let shrunk = failure::shrink(scenario.as_ref(), &specs(*seed), report, 500);
-            println!(
-                "shrunk in {} runs: {} -> {} plan steps, {} -> {} trace events",
-                shrunk.runs, shrunk.steps.0, shrunk.steps.1, shrunk.events.0, shrunk.events.1
-            );
-            finish(scenario.as_ref(), &shrunk.spec, &shrunk.report)
-        }
-    }
-}
-
-/// One line per `sometimes`/`eventually` property of a sweep; the ones that
-/// never held are flagged, since the suite then never reached what they test.
-fn print_coverage(coverage: &[microsim::property::Coverage]) {
-    for c in coverage {
-        let flag = if c.held == 0 { "  <- never held" } else { "" };
-        println!("{:<10} {:<40} held {} of {} checks{flag}", c.kind, c.name, c.held, c.reached);
     }
 }

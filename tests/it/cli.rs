@@ -4,8 +4,70 @@ use super::{check, microsim};
 use std::process::{Command, Output};
 
 #[test]
-fn the_default_run_is_pingpong_and_passes() {
-    check(&[], 0, "ok (seed 0x1", "");
+fn the_tour_holds_the_correct_variants_and_catches_every_planted_bug() {
+    let dir = std::env::temp_dir().join(format!("microsim-tour-{}", std::process::id()));
+    let out = microsim_in(&dir, &["tour", "--seeds", "4", "--bug-seeds", "300"], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    for line in ["pingpong   rpc", "discovery  two-leaders", "config     early-ack"] {
+        assert!(stdout.contains(line), "{line} missing from:\n{stdout}");
+    }
+    assert!(!stdout.contains("FAILED") && !stdout.contains("NOT caught"), "{stdout}");
+    let saved = dir.join("target/microsim/failures/discovery-zombie-0000000000000000");
+    for file in ["report.txt", "plan.json", "trace.jsonl", "trace.html"] {
+        assert!(saved.join(file).exists(), "{file} not saved in {}", saved.display());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn with_no_command_microsim_takes_the_tour() {
+    check(&["--help"], 0, "With no command, takes the tour", "");
+}
+
+#[test]
+fn explore_json_shards_merge_into_the_whole_sweep() {
+    let dir = std::env::temp_dir().join(format!("microsim-merge-{}", std::process::id()));
+    let mut files = Vec::new();
+    for k in 0..3 {
+        let shard = format!("{k}/3");
+        let out = microsim_in(&dir, &["explore", "pingpong", "--seeds", "30", "--shard", &shard, "--json"], &[]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let file = dir.join(format!("shard{k}.json"));
+        std::fs::write(&file, &out.stdout).unwrap();
+        files.push(file.to_str().unwrap().to_string());
+    }
+    let args: Vec<&str> = std::iter::once("merge").chain(files.iter().map(String::as_str)).collect();
+    let out = microsim_in(&dir, &args, &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("30 seeds in 3 shards, 30 run, 0 failed"), "{stdout}");
+    // A missing shard or a shard given twice is bad input that names the problem.
+    let out = microsim_in(&dir, &["merge", &files[0], &files[1]], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("shards missing: 2/3"));
+    let out = microsim_in(&dir, &["merge", &files[0], &files[0], &files[1], &files[2]], &[]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("shard 0/3 is in both"));
+    let out = microsim_in(&dir, &["merge", "no-such.json"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn replay_reproduces_what_explore_found_from_the_seed_alone() {
+    let dir = std::env::temp_dir().join(format!("microsim-replay-{}", std::process::id()));
+    let found = microsim_in(&dir, &["explore", "discovery", "--variant", "zombie", "--seeds", "5"], &[]);
+    assert_eq!(found.status.code(), Some(1));
+    let replayed = microsim_in(&dir, &["replay", "discovery", "--variant", "zombie", "--seed", "0x0"], &[]);
+    assert_eq!(replayed.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&replayed.stdout);
+    assert!(stdout.contains("a deregistration reaches every peer once healed"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_unknown_variant_is_a_usage_error_listing_the_variants() {
+    check(&["explore", "discovery", "--variant", "bogus"], 2, "", "try one of consistent, available");
 }
 
 #[test]
@@ -59,8 +121,8 @@ fn microsim_in(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Ou
 #[test]
 fn list_names_every_scenario_and_its_variants() {
     check(&["list"], 0, "pingpong", "");
-    check(&["list"], 0, "variants: rpc, datagram", "");
-    check(&["list"], 0, "variants: correct, stale-read, lost-watch, early-ack", "");
+    check(&["list"], 0, "variants: rpc; planted bugs: datagram", "");
+    check(&["list"], 0, "variants: correct; planted bugs: stale-read, lost-watch, early-ack", "");
 }
 
 #[test]
