@@ -1,0 +1,104 @@
+//! A key/value map of strings with get, put and append, checked key by key.
+//!
+//! A key never written reads as `""`. Operations on different keys never
+//! interact, so the model partitions a history by key and each key's state is
+//! just its string.
+
+use crate::history::Op;
+use crate::lin::Model;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// An operation on the map.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KvInput {
+    /// Reads a key.
+    Get {
+        /// The key.
+        key: String,
+    },
+    /// Replaces a key's value.
+    Put {
+        /// The key.
+        key: String,
+        /// The new value.
+        value: String,
+    },
+    /// Appends to a key's value.
+    Append {
+        /// The key.
+        key: String,
+        /// What is appended.
+        value: String,
+    },
+}
+
+impl KvInput {
+    /// The key the operation works on.
+    pub fn key(&self) -> &str {
+        match self {
+            KvInput::Get { key } | KvInput::Put { key, .. } | KvInput::Append { key, .. } => key,
+        }
+    }
+}
+
+/// What a map operation returned.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KvOutput {
+    /// A get saw this value.
+    Value(String),
+    /// A put or an append completed.
+    Done,
+}
+
+/// The key/value model, partitioned by key.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Kv;
+
+impl Model for Kv {
+    type State = String;
+    type Input = KvInput;
+    type Output = KvOutput;
+
+    fn init(&self) -> String {
+        String::new()
+    }
+
+    fn step(&self, state: &String, input: &KvInput, output: Option<&KvOutput>) -> Option<String> {
+        match (input, output) {
+            (KvInput::Get { .. }, None) => Some(state.clone()),
+            (KvInput::Get { .. }, Some(KvOutput::Value(v))) => (v == state).then(|| state.clone()),
+            (KvInput::Put { value, .. }, None | Some(KvOutput::Done)) => Some(value.clone()),
+            (KvInput::Append { value, .. }, None | Some(KvOutput::Done)) => {
+                let mut next = String::with_capacity(state.len() + value.len());
+                next.push_str(state);
+                next.push_str(value);
+                Some(next)
+            }
+            _ => None,
+        }
+    }
+
+    fn partition(&self, ops: &[Op<KvInput, KvOutput>]) -> Option<Vec<Vec<usize>>> {
+        let mut by_key: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, op) in ops.iter().enumerate() {
+            by_key.entry(op.input.key()).or_default().push(i);
+        }
+        Some(by_key.into_values().collect())
+    }
+
+    fn describe(&self, input: &KvInput, output: Option<&KvOutput>) -> String {
+        match (input, output) {
+            (KvInput::Get { key }, Some(KvOutput::Value(v))) => format!("get({key:?}) -> {v:?}"),
+            (KvInput::Get { key }, _) => format!("get({key:?}) -> ?"),
+            (KvInput::Put { key, value }, _) => format!("put({key:?}, {value:?})"),
+            (KvInput::Append { key, value }, _) => format!("append({key:?}, {value:?})"),
+        }
+    }
+
+    fn describe_state(&self, state: &String) -> String {
+        format!("{state:?}")
+    }
+}
