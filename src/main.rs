@@ -1,6 +1,7 @@
 //! The `microsim` command: runs the sample scenarios and the benchmarks.
 
 mod bench;
+mod check;
 mod runs;
 
 use clap::{Parser, Subcommand};
@@ -49,6 +50,10 @@ enum Command {
     ///
     /// Example: microsim explore pingpong --seeds 10000 --jobs 2 --shard 0/4
     Explore(runs::ExploreArgs),
+    /// Checks histories for linearizability (Porcupine corpus formats).
+    ///
+    /// Example: microsim check --expected ../shared/conformance/porcupine/expected.tsv
+    Check(check::CheckArgs),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -73,6 +78,7 @@ fn main() -> ExitCode {
         Some(Command::List) => runs::list(),
         Some(Command::Run(args)) => runs::run_one(args),
         Some(Command::Explore(args)) => runs::explore(args),
+        Some(Command::Check(args)) => check::run(args),
         Some(Command::Bench(b)) => bench::run(b),
     }
 }
