@@ -4,13 +4,14 @@
 //! reached the same state have the same future, so the second is cut. The table
 //! is open addressing with linear probing over indices into flat arenas (bitset
 //! words, states, hashes), so inserting allocates only when an arena grows and a
-//! lookup that hits allocates nothing.
+//! lookup that hits allocates nothing. Each slot also keeps 32 bits of its
+//! entry's hash, so a probe rarely touches an arena unless it is a real match.
 
 use super::bitset::Bitset;
 use super::hash::{fx_hash, mix};
 use std::hash::Hash;
 
-const EMPTY: u32 = u32::MAX;
+const EMPTY: u64 = 0;
 
 /// A set of (bitset, state) pairs.
 #[derive(Debug)]
@@ -19,7 +20,8 @@ pub(crate) struct Cache<S> {
     words: Vec<u64>,
     states: Vec<S>,
     hashes: Vec<u64>,
-    slots: Vec<u32>,
+    /// `EMPTY`, or the hash's upper 32 bits above the entry's index plus one.
+    slots: Vec<u64>,
 }
 
 impl<S: Clone + Eq + Hash> Cache<S> {
@@ -39,20 +41,21 @@ impl<S: Clone + Eq + Hash> Cache<S> {
     pub(crate) fn insert(&mut self, bits: &Bitset, state: &S) -> bool {
         debug_assert_eq!(bits.words().len(), self.words_per_set);
         let hash = mix(bits.hash() ^ fx_hash(state).rotate_left(29));
+        let tag = hash & !0xffff_ffff;
         let mask = self.slots.len() - 1;
         let mut slot = hash as usize & mask;
         loop {
-            let entry = self.slots[slot];
-            if entry == EMPTY {
+            let packed = self.slots[slot];
+            if packed == EMPTY {
                 break;
             }
-            if self.is_entry(entry as usize, hash, bits, state) {
+            if packed & !0xffff_ffff == tag && self.is_entry((packed as u32 - 1) as usize, bits, state) {
                 return false;
             }
             slot = (slot + 1) & mask;
         }
-        let entry = u32::try_from(self.states.len()).expect("fewer than 2^32 cache entries");
-        self.slots[slot] = entry;
+        let entry = u32::try_from(self.states.len() + 1).expect("fewer than 2^32 cache entries");
+        self.slots[slot] = tag | u64::from(entry);
         self.words.extend_from_slice(bits.words());
         self.states.push(state.clone());
         self.hashes.push(hash);
@@ -63,11 +66,10 @@ impl<S: Clone + Eq + Hash> Cache<S> {
     }
 
     #[inline]
-    fn is_entry(&self, entry: usize, hash: u64, bits: &Bitset, state: &S) -> bool {
-        let start = entry * self.words_per_set;
-        self.hashes[entry] == hash
-            && self.words[start..start + self.words_per_set] == *bits.words()
-            && self.states[entry] == *state
+    fn is_entry(&self, entry: usize, bits: &Bitset, state: &S) -> bool {
+        let stored = &self.words[entry * self.words_per_set..(entry + 1) * self.words_per_set];
+        // A word loop, not a slice `==`: bitsets are a word or two, too short for memcmp.
+        stored.iter().zip(bits.words()).all(|(a, b)| a == b) && self.states[entry] == *state
     }
 
     /// Doubles the slots and places every entry again (by its stored hash).
@@ -79,7 +81,7 @@ impl<S: Clone + Eq + Hash> Cache<S> {
             while slots[slot] != EMPTY {
                 slot = (slot + 1) & mask;
             }
-            slots[slot] = entry as u32;
+            slots[slot] = (hash & !0xffff_ffff) | (entry as u64 + 1);
         }
         self.slots = slots;
     }
