@@ -23,7 +23,8 @@ pub struct CheckArgs {
     /// checks every file and compares with the expected verdict.
     #[arg(long, value_name = "TSV")]
     expected: Option<PathBuf>,
-    /// Files checked at once (default: the machine's cores).
+    /// Files checked at once (default: the machine's cores); cores left over check the
+    /// partitions (kv keys) of each file in parallel.
     #[arg(long)]
     jobs: Option<usize>,
     /// Search steps allowed per partition before the verdict is `unknown`.
@@ -77,8 +78,10 @@ pub fn run(args: CheckArgs) -> ExitCode {
         Ok(parsed) => parsed,
         Err(message) => return usage_error(&message),
     };
-    let threads = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let options = Options { max_steps: args.max_steps, ..Options::default() };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = args.jobs.unwrap_or(cores).max(1);
+    // Cores not used by parallel files check the partitions of a file in parallel.
+    let options = Options { max_steps: args.max_steps, threads: (cores / threads).max(1), ..Options::default() };
     let results = check_all(&parsed, &options, threads);
     report(&jobs, &results, args.explain, args.expected.is_some(), wall.elapsed())
 }

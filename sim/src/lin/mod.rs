@@ -30,7 +30,7 @@ mod cache;
 pub mod corpus;
 mod events;
 mod explain;
-mod hash;
+pub(crate) mod hash;
 mod model;
 pub mod models;
 mod search;
@@ -154,14 +154,18 @@ fn calls<'h, M: Model>(model: &M, ops: &'h [Op<M::Input, M::Output>], group: &[u
 
 /// Steps each partition gets in the first round; each round doubles it.
 const FIRST_SLICE: u64 = 1024;
+/// The slice from which a round is worth spreading over threads (earlier rounds
+/// take microseconds, less than starting a thread).
+const PARALLEL_SLICE: u64 = 16 * 1024;
 
-/// Searches every partition in rounds: in each round every unfinished partition
-/// runs for a slice of steps (on `options.threads` threads), and the slice doubles
-/// from round to round. The search stops after the first round in which some
-/// partition is found not linearizable, so a hard partition does not hide a quick
-/// failure in another; which partitions finish in which round depends on step
-/// counts only, so the answer does not depend on threads or timing. A partition
-/// cut short that way has no result (`None`).
+/// Searches every partition in rounds: in each round every unfinished partition,
+/// in index order, runs for a slice of steps, and the slice doubles from round to
+/// round. The search stops at the first partition found not linearizable, so a
+/// hard partition does not hide a quick failure in another. With several threads
+/// each takes a contiguous run of partitions and stops at its own first failure;
+/// the lowest failing index of the round is then the same as on one thread, as
+/// it depends on step counts only, so the answer does not depend on threads or
+/// timing. A partition cut short has no result (`None`).
 fn search_all<M: Model>(model: &M, parts: &[Vec<Call<'_, M>>], options: &Options) -> Vec<Option<Found>> {
     let limits = Limits { max_steps: options.max_steps, deadline: options.deadline };
     let mut searches: Vec<_> = parts.iter().map(|calls| (search::Search::new(model, calls), None)).collect();
@@ -171,10 +175,14 @@ fn search_all<M: Model>(model: &M, parts: &[Vec<Call<'_, M>>], options: &Options
         if live.is_empty() {
             break;
         }
-        let threads = options.threads.clamp(1, live.len());
+        let threads = if slice < PARALLEL_SLICE { 1 } else { options.threads.clamp(1, live.len()) };
         let run = |chunk: &mut [&mut (search::Search<'_, '_, M>, Option<Found>)]| {
             for (search, found) in chunk.iter_mut().map(|s| &mut **s) {
                 *found = search.run(slice, &limits);
+                // The lowest failing index of the round wins, so the rest of this chunk can wait.
+                if matches!(found, Some(Found::NotLinearizable { .. })) {
+                    break;
+                }
             }
         };
         if threads == 1 {

@@ -4,6 +4,6 @@ mod kv;
 mod register;
 mod register_cas;
 
-pub use kv::{Kv, KvInput, KvOutput};
+pub use kv::{Kv, KvInput, KvOutput, KvState};
 pub use register::{Register, RegisterInput, RegisterOutput};
 pub use register_cas::RegisterCas;

@@ -2,12 +2,15 @@
 //!
 //! A key never written reads as `""`. Operations on different keys never
 //! interact, so the model partitions a history by key and each key's state is
-//! just its string.
+//! just its string: shared (a read clones a pointer, not the text) and hashed
+//! once when made, since the search hashes and compares states at every step.
 
 use crate::history::Op;
 use crate::lin::Model;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 /// An operation on the map.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -53,29 +56,61 @@ pub enum KvOutput {
     Done,
 }
 
+/// One key's value: the text, shared, with its hash.
+#[derive(Clone, Debug)]
+pub struct KvState {
+    text: Arc<str>,
+    hash: u64,
+}
+
+impl KvState {
+    fn new(text: &str) -> KvState {
+        KvState { hash: crate::lin::hash::fx_hash(text), text: text.into() }
+    }
+
+    /// The value.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl PartialEq for KvState {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && (Arc::ptr_eq(&self.text, &other.text) || self.text == other.text)
+    }
+}
+
+impl Eq for KvState {}
+
+impl Hash for KvState {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
 /// The key/value model, partitioned by key.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Kv;
 
 impl Model for Kv {
-    type State = String;
+    type State = KvState;
     type Input = KvInput;
     type Output = KvOutput;
 
-    fn init(&self) -> String {
-        String::new()
+    fn init(&self) -> KvState {
+        KvState::new("")
     }
 
-    fn step(&self, state: &String, input: &KvInput, output: Option<&KvOutput>) -> Option<String> {
+    fn step(&self, state: &KvState, input: &KvInput, output: Option<&KvOutput>) -> Option<KvState> {
         match (input, output) {
             (KvInput::Get { .. }, None) => Some(state.clone()),
-            (KvInput::Get { .. }, Some(KvOutput::Value(v))) => (v == state).then(|| state.clone()),
-            (KvInput::Put { value, .. }, None | Some(KvOutput::Done)) => Some(value.clone()),
+            (KvInput::Get { .. }, Some(KvOutput::Value(v))) => (**v == *state.text).then(|| state.clone()),
+            (KvInput::Put { value, .. }, None | Some(KvOutput::Done)) => Some(KvState::new(value)),
             (KvInput::Append { value, .. }, None | Some(KvOutput::Done)) => {
-                let mut next = String::with_capacity(state.len() + value.len());
-                next.push_str(state);
+                let mut next = String::with_capacity(state.text.len() + value.len());
+                next.push_str(&state.text);
                 next.push_str(value);
-                Some(next)
+                Some(KvState::new(&next))
             }
             _ => None,
         }
@@ -98,7 +133,7 @@ impl Model for Kv {
         }
     }
 
-    fn describe_state(&self, state: &String) -> String {
-        format!("{state:?}")
+    fn describe_state(&self, state: &KvState) -> String {
+        format!("{:?}", state.as_str())
     }
 }
