@@ -40,7 +40,7 @@ pub(crate) struct Limits {
     pub(crate) deadline: Option<Instant>,
 }
 
-/// How often (in steps) the deadline is looked at.
+/// How often (in steps) the deadline is looked at (also at the first step).
 const CHECK_EVERY: u64 = 1024;
 
 /// What the search found.
@@ -110,7 +110,7 @@ impl<'c, 'h, M: Model> Search<'c, 'h, M> {
                 return None;
             }
             self.steps += 1;
-            if self.steps % CHECK_EVERY == 0 || self.steps > limits.max_steps {
+            if self.steps % CHECK_EVERY == 1 || self.steps > limits.max_steps {
                 if let Some(stop) = over(limits, self.steps) {
                     return Some(Found::Stopped(stop));
                 }

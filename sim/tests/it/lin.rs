@@ -175,6 +175,15 @@ fn a_spent_budget_gives_unknown_never_a_guess() {
     assert_eq!(lin::check(&RegisterCas, &history(&ops)), Verdict::Linearizable);
 }
 
+#[test]
+fn a_passed_deadline_gives_unknown() {
+    let ops = [(0, 0, 10, write(1)), (1, 20, 30, read(Some(1)))];
+    let options = Options { deadline: Some(std::time::Instant::now()), ..Options::default() };
+    let verdict = lin::check_with(&RegisterCas, &history(&ops), &options);
+    assert_eq!(verdict, Verdict::Unknown(GaveUp::Deadline { partition: 0 }));
+    assert!(verdict.to_string().starts_with("unknown: the deadline passed"), "{verdict}");
+}
+
 type KvOp = (KvInput, OpOutcome<KvOutput>);
 
 fn put(key: &str, value: &str) -> KvOp {
