@@ -30,6 +30,10 @@ pub struct CheckArgs {
     /// Search steps allowed per partition before the verdict is `unknown`.
     #[arg(long, default_value_t = Options::default().max_steps)]
     max_steps: u64,
+    /// Check each file this many times and report the median time (as the
+    /// reference timings of Porcupine do, with 3).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    repeat: u32,
     /// Print the counterexample of every history that is not linearizable.
     #[arg(long)]
     explain: bool,
@@ -82,7 +86,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
     let threads = args.jobs.unwrap_or(cores).max(1);
     // Cores not used by parallel files check the partitions of a file in parallel.
     let options = Options { max_steps: args.max_steps, threads: (cores / threads).max(1), ..Options::default() };
-    let results = check_all(&parsed, &options, threads);
+    let results = check_all(&parsed, &options, threads, args.repeat);
     report(&jobs, &results, args.explain, args.expected.is_some(), wall.elapsed())
 }
 
@@ -127,19 +131,26 @@ fn parse(job: &Job) -> Result<Parsed, String> {
     .map_err(|e| e.to_string())
 }
 
-/// Checks every history on `threads` threads; each result with its check time.
-fn check_all(parsed: &[Parsed], options: &Options, threads: usize) -> Vec<(Verdict, Duration)> {
+/// Checks every history on `threads` threads, `repeat` times; each result with
+/// its median check time.
+fn check_all(parsed: &[Parsed], options: &Options, threads: usize, repeat: u32) -> Vec<(Verdict, Duration)> {
     let next = AtomicUsize::new(0);
     let results = Mutex::new((0..parsed.len()).map(|_| None).collect::<Vec<_>>());
     let work = || loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
         let Some(history) = parsed.get(i) else { break };
-        let start = Instant::now();
-        let verdict = match history {
-            Parsed::RegisterCas(h) => lin::check_with(&models::RegisterCas, h, options),
-            Parsed::Kv(h) => lin::check_with(&models::Kv, h, options),
-        };
-        results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some((verdict, start.elapsed()));
+        let mut times = Vec::with_capacity(repeat as usize);
+        let mut verdict = Verdict::Linearizable;
+        for _ in 0..repeat {
+            let start = Instant::now();
+            verdict = match history {
+                Parsed::RegisterCas(h) => lin::check_with(&models::RegisterCas, h, options),
+                Parsed::Kv(h) => lin::check_with(&models::Kv, h, options),
+            };
+            times.push(start.elapsed());
+        }
+        times.sort_unstable();
+        results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some((verdict, times[times.len() / 2]));
     };
     std::thread::scope(|scope| {
         for _ in 0..threads.clamp(1, parsed.len().max(1)) {

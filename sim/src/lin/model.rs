@@ -34,7 +34,8 @@ pub trait Model: Sync {
     }
 
     /// Splits the operations into independent groups (indices into `ops`), each
-    /// checked on its own from `init`; `None` (the default) keeps one group.
+    /// checked on its own from `init` (every index below `ops.len()`); `None` (the
+    /// default) keeps one group.
     fn partition(&self, _ops: &[Op<Self::Input, Self::Output>]) -> Option<Vec<Vec<usize>>> {
         None
     }
