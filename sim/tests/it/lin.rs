@@ -259,3 +259,33 @@ fn the_recorder_stamps_global_virtual_time_inside_a_simulation() {
     assert_eq!(h.ops()[1].outcome, OpOutcome::Unknown);
     assert_eq!(lin::check(&RegisterCas, &h), Verdict::Linearizable);
 }
+
+/// Key `key`: seven appends that all overlap, then a get that saw them in the
+/// reverse of their invocation order (`bad`: with one piece missing).
+fn reversed_appends(process: u64, key: &str, bad: bool) -> Vec<Timed<KvInput, KvOutput>> {
+    let pieces: Vec<String> = (0..7).map(|i| format!("{key}{i};")).collect();
+    let mut ops: Vec<_> =
+        pieces.iter().enumerate().map(|(i, v)| (process + i as u64, i as u64, 100, append(key, v))).collect();
+    let seen: String = pieces.iter().rev().skip(usize::from(bad)).map(String::as_str).collect();
+    ops.push((process, 200, 210, get(key, &seen)));
+    ops
+}
+
+#[test]
+fn the_verdict_and_counterexample_do_not_depend_on_threads() {
+    let keys = [("a", 0, false), ("b", 10, false), ("c", 20, false), ("d", 30, true)];
+    let ops: Vec<_> = keys.iter().flat_map(|(key, process, bad)| reversed_appends(*process, key, *bad)).collect();
+    let mut h = history(&ops[..24]);
+    // Hard enough that rounds reach the slices that run on threads.
+    let tight = Options { max_steps: 20_000, ..Options::default() };
+    assert!(matches!(lin::check_with(&Kv, &h, &tight), Verdict::Unknown(GaveUp::Steps { .. })));
+    let on =
+        |threads, h: &History<KvInput, KvOutput>| lin::check_with(&Kv, h, &Options { threads, ..Options::default() });
+    assert_eq!(on(1, &h), Verdict::Linearizable);
+    assert_eq!(on(2, &h), Verdict::Linearizable);
+    h = history(&ops);
+    let one = on(1, &h);
+    assert!(matches!(&one, Verdict::NotLinearizable(cx) if cx.partition == 3), "{one}");
+    assert_eq!(on(2, &h), one);
+    assert_eq!(on(3, &h), one);
+}
