@@ -139,10 +139,13 @@ fn calls<'h, M: Model>(model: &M, ops: &'h [Op<M::Input, M::Output>], group: &[u
     let mut calls = Vec::with_capacity(group.len());
     for &index in group {
         let op = &ops[index];
+        // A history read from elsewhere may lack a completion time or have one before
+        // the invocation (`History::complete_at` refuses both): clamp, never misorder.
+        let ret = Some(op.complete_ns.unwrap_or(u64::MAX).max(op.invoke_ns));
         let (output, ret) = match &op.outcome {
-            OpOutcome::Ok(output) => (Some(output.clone()), op.complete_ns),
+            OpOutcome::Ok(output) => (Some(output.clone()), ret),
             OpOutcome::Failed => match model.failed_output(&op.input) {
-                Some(output) => (Some(output), op.complete_ns),
+                Some(output) => (Some(output), ret),
                 None => continue,
             },
             OpOutcome::Pending | OpOutcome::Unknown => (None, None),

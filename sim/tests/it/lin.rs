@@ -167,6 +167,16 @@ fn verdicts_and_histories_are_serde_data() {
 }
 
 #[test]
+fn a_deserialized_history_with_impossible_times_is_clamped_not_misordered() {
+    let json = r#"{"ops": [
+        {"process": 0, "input": {"write": 1}, "invoke_ns": 10, "complete_ns": 5, "outcome": {"ok": "written"}},
+        {"process": 1, "input": "read", "invoke_ns": 20, "complete_ns": null, "outcome": {"ok": {"value": 1}}}
+    ]}"#;
+    let h: History<RegisterInput, RegisterOutput> = serde_json::from_str(json).unwrap();
+    assert_eq!(lin::check(&RegisterCas, &h), Verdict::Linearizable);
+}
+
+#[test]
 fn a_spent_budget_gives_unknown_never_a_guess() {
     let ops: Vec<_> = (0..8).map(|p| (p, 0, 100, write(p as i64))).chain([(9, 200, 300, read(Some(3)))]).collect();
     let options = Options { max_steps: 5, ..Options::default() };
