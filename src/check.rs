@@ -86,7 +86,11 @@ pub fn run(args: CheckArgs) -> ExitCode {
     let threads = args.jobs.unwrap_or(cores).max(1);
     // Cores not used by parallel files check the partitions of a file in parallel.
     let options = Options { max_steps: args.max_steps, threads: (cores / threads).max(1), ..Options::default() };
-    let results = check_all(&parsed, &options, threads, args.repeat);
+    let checked = std::panic::catch_unwind(|| check_all(&parsed, &options, threads, args.repeat));
+    let Ok(results) = checked else {
+        eprintln!("microsim check: internal error: the checker panicked (a bug; please report it with the files)");
+        return ExitCode::from(3);
+    };
     report(&jobs, &results, args.explain, args.expected.is_some(), wall.elapsed())
 }
 
