@@ -94,6 +94,58 @@ proptest! {
     }
 }
 
+/// A random key/value operation on key `a` or `b` (a get sees a random value; an
+/// append's outcome may be unknown).
+fn tiny_kv_op() -> impl Strategy<Value = super::lin::Timed<KvInput, KvOutput>> {
+    let key = prop_oneof![Just("a".to_string()), Just("b".to_string())];
+    let text = prop_oneof![Just(""), Just("x"), Just("y"), Just("xy"), Just("yx"), Just("xx")].prop_map(String::from);
+    let op = prop_oneof![
+        (key.clone(), text.clone()).prop_map(|(key, v)| (KvInput::Get { key }, OpOutcome::Ok(KvOutput::Value(v)))),
+        (key.clone(), text.clone())
+            .prop_map(|(key, value)| (KvInput::Put { key, value }, OpOutcome::Ok(KvOutput::Done))),
+        (key, text, any::<bool>()).prop_map(|(key, value, known)| {
+            (KvInput::Append { key, value }, if known { OpOutcome::Ok(KvOutput::Done) } else { OpOutcome::Unknown })
+        }),
+    ];
+    (0..4u64, 0..20u64, 0..10u64, op).prop_map(|(p, start, len, op)| (p, start, start + len, op))
+}
+
+proptest! {
+    #[test]
+    fn on_tiny_kv_histories_the_checker_agrees_with_brute_force(ops in prop::collection::vec(tiny_kv_op(), 1..=6)) {
+        let h = history(&ops);
+        // The brute force sees one map; each key's value is kept apart by the test model below.
+        let expected = brute_force(&WholeMap, &h);
+        prop_assert_eq!(lin::check(&Kv, &h).is_linearizable(), Some(expected), "{:?}", ops);
+    }
+}
+
+/// The key/value model without partitions: the state is the whole map.
+#[derive(Debug)]
+struct WholeMap;
+
+impl Model for WholeMap {
+    type State = std::collections::BTreeMap<String, String>;
+    type Input = KvInput;
+    type Output = KvOutput;
+
+    fn init(&self) -> Self::State {
+        Self::State::new()
+    }
+
+    fn step(&self, state: &Self::State, input: &KvInput, output: Option<&KvOutput>) -> Option<Self::State> {
+        let mut next = state.clone();
+        let value = next.entry(input.key().to_string()).or_default();
+        match (input, output) {
+            (KvInput::Get { .. }, Some(KvOutput::Value(v))) => (v == value).then_some(())?,
+            (KvInput::Get { .. }, _) => {}
+            (KvInput::Put { value: v, .. }, _) => *value = v.clone(),
+            (KvInput::Append { value: v, .. }, _) => value.push_str(v),
+        }
+        Some(next)
+    }
+}
+
 type TinyOp = super::lin::Timed<RegisterInput, RegisterOutput>;
 
 /// An operation as the brute force sees it: index, output (`None`: unknown), return time.

@@ -8,6 +8,7 @@
 use crate::history::Op;
 use crate::lin::Model;
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -68,6 +69,20 @@ impl KvState {
         KvState { hash: crate::lin::hash::fx_hash(text), text: text.into() }
     }
 
+    /// The value followed by `piece`. The text is put together in a reused buffer,
+    /// so that the search's hot loop allocates once per append, not twice.
+    fn appended(&self, piece: &str) -> KvState {
+        thread_local! {
+            static SCRATCH: RefCell<String> = const { RefCell::new(String::new()) };
+        }
+        SCRATCH.with_borrow_mut(|text| {
+            text.clear();
+            text.push_str(&self.text);
+            text.push_str(piece);
+            KvState::new(text)
+        })
+    }
+
     /// The value.
     pub fn as_str(&self) -> &str {
         &self.text
@@ -106,12 +121,7 @@ impl Model for Kv {
             (KvInput::Get { .. }, None) => Some(state.clone()),
             (KvInput::Get { .. }, Some(KvOutput::Value(v))) => (**v == *state.text).then(|| state.clone()),
             (KvInput::Put { value, .. }, None | Some(KvOutput::Done)) => Some(KvState::new(value)),
-            (KvInput::Append { value, .. }, None | Some(KvOutput::Done)) => {
-                let mut next = String::with_capacity(state.text.len() + value.len());
-                next.push_str(&state.text);
-                next.push_str(value);
-                Some(KvState::new(&next))
-            }
+            (KvInput::Append { value, .. }, None | Some(KvOutput::Done)) => Some(state.appended(value)),
             _ => None,
         }
     }
