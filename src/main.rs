@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_views;
+mod check;
 mod explore;
 mod runs;
 mod show;
@@ -75,6 +76,10 @@ enum Command {
     ///
     /// Example: microsim diff before.jsonl after.jsonl
     Diff(show::DiffArgs),
+    /// Checks histories for linearizability (Porcupine corpus formats).
+    ///
+    /// Example: microsim check --expected ../shared/conformance/porcupine/expected.tsv
+    Check(check::CheckArgs),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -104,6 +109,7 @@ fn main() -> ExitCode {
         Some(Command::Merge(args)) => explore::merge_files(args),
         Some(Command::Show(args)) => show::show(args),
         Some(Command::Diff(args)) => show::diff(args),
+        Some(Command::Check(args)) => check::run(args),
         Some(Command::Bench(b)) => bench::run(b),
     }
 }

@@ -124,6 +124,38 @@
 //! (see the `microsim-traces` crate). [`RecordMode`] chooses between nothing, the
 //! hash only, and every record. `microsim show` draws a trace file as a text or
 //! HTML space-time diagram or as call trees; `microsim diff` names where two differ.
+//!
+//! ## Histories and linearizability
+//!
+//! Workload clients record what they asked and what they saw in a
+//! [`history::Recorder`]; [`lin::check`] then says whether some order of the
+//! operations, each taking effect between its invocation and its completion, is a
+//! legal run of a sequential [`lin::Model`]. An operation the client gave up on
+//! (`unknown`) may take effect later, or never.
+//!
+//! ```
+//! use microsim::history::Recorder;
+//! use microsim::lin::{self, models::{Register, RegisterInput as In, RegisterOutput as Out}};
+//! use microsim::{time, Sim};
+//! use std::time::Duration;
+//!
+//! let history: Recorder<In, Out> = Recorder::new();
+//! let mut sim = Sim::builder().build();
+//! for process in 0..2u64 {
+//!     let history = history.clone();
+//!     sim.client(&format!("client{process}"), move || {
+//!         let history = history.clone();
+//!         async move {
+//!             let w = history.invoke(process, In::Write(process as i64));
+//!             time::sleep(Duration::from_millis(2)).await; // the write is in flight
+//!             history.ok(w, Out::Written).unwrap();
+//!         }
+//!     })
+//!     .unwrap();
+//! }
+//! assert!(sim.run().is_ok());
+//! assert_eq!(lin::check(&Register, &history.history()), lin::Verdict::Linearizable);
+//! ```
 
 #![deny(missing_docs)]
 
@@ -138,7 +170,9 @@ pub mod explore;
 pub mod failure;
 pub mod faultpoint;
 mod heap;
+pub mod history;
 mod latency;
+pub mod lin;
 pub mod liveness;
 mod log;
 pub mod nemesis;

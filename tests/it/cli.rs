@@ -167,3 +167,42 @@ fn an_unreadable_or_malformed_plan_is_a_usage_error_naming_the_file() {
     check(&["run", "pingpong", "--plan", p], 2, "", "step 1 (at 1ms: explode): unknown variant `explode`");
     let _ = std::fs::remove_file(&path);
 }
+
+#[test]
+fn check_reports_bad_input_with_the_file_and_line() {
+    check(&["check", "--model", "kv", "/nonexistent/h.txt"], 2, "", "cannot read /nonexistent/h.txt");
+    check(&["check", "/nonexistent/h.txt"], 2, "", "--model");
+    let dir = std::env::temp_dir().join(format!("microsim-cli-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("h.log");
+    std::fs::write(&log, "INFO  jepsen.util - 0\t:invoke\t:write\t1\nINFO  jepsen.util - 0\t:ok\t:write\n").unwrap();
+    let log_str = log.to_str().unwrap();
+    check(&["check", "--model", "register-cas", log_str], 2, "", &format!("{log_str}:2: expected `INFO jepsen.util"));
+    let tsv = dir.join("expected.tsv");
+    std::fs::write(&tsv, "file\tmodel\tlinearizable\nh.log\tregister-cas\tmaybe\n").unwrap();
+    let tsv_str = tsv.to_str().unwrap();
+    check(&["check", "--expected", tsv_str], 2, "", &format!("{tsv_str}:2: verdict `maybe`: expected true or false"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn check_prints_a_line_per_file_and_exits_1_on_a_mismatch() {
+    let dir = std::env::temp_dir().join(format!("microsim-cli-check-ok-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = "INFO  jepsen.util - 0\t:invoke\t:write\t1\nINFO  jepsen.util - 0\t:ok\t:write\t1\n";
+    std::fs::write(dir.join("good.log"), good).unwrap();
+    std::fs::write(
+        dir.join("bad.log"),
+        format!("{good}INFO  jepsen.util - 1 :invoke :read nil\nINFO  jepsen.util - 1 :ok :read 2\n"),
+    )
+    .unwrap();
+    let good_path = dir.join("good.log");
+    check(&["check", "--model", "register-cas", good_path.to_str().unwrap()], 0, "good.log linearizable=true ms=", "");
+    let tsv = dir.join("expected.tsv");
+    std::fs::write(&tsv, "file\tmodel\tlinearizable\ngood.log\tregister-cas\ttrue\nbad.log\tregister-cas\ttrue\n")
+        .unwrap();
+    let tsv_str = tsv.to_str().unwrap();
+    check(&["check", "--expected", tsv_str], 1, "bad.log linearizable=false expected=true", "");
+    check(&["check", "--expected", tsv_str], 1, "files=2 mismatches=1", "");
+    let _ = std::fs::remove_dir_all(&dir);
+}
