@@ -221,6 +221,13 @@ impl<Req: Message, Resp: Message> Incoming<Req, Resp> {
         self.span
     }
 
+    /// The call's id: the same for every copy of one request (the network may
+    /// duplicate it), different for every call (a retry is a new call). A
+    /// server that must apply a request at most once keys on it.
+    pub fn call_id(&self) -> u64 {
+        self.id
+    }
+
     /// Sends the response to the caller.
     pub fn reply(self, response: Resp) {
         send_from(self.server, self.from, Payload::new(Response { id: self.id, body: response }));

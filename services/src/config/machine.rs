@@ -33,7 +33,18 @@ pub enum Cmd {
     },
     /// Changes nothing; answers the current revision (a linearizable point).
     Barrier,
+    /// A client's write, applied at most once per call: a copy of the request
+    /// that the network duplicated gets the first copy's answer.
+    Once {
+        /// The RPC call it came in (`rpc::Incoming::call_id`).
+        call: u64,
+        /// The change.
+        write: Write,
+    },
 }
+
+/// How many calls' answers the store remembers (for duplicates).
+const ONCE_MEMORY: usize = 4096;
 
 /// A canary value waiting to be promoted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,6 +74,7 @@ pub struct Store {
     history: VecDeque<Event>,
     compacted: u64,
     observer: OnceCell<Observer>,
+    answered: BTreeMap<u64, Result<Reply, ConfigError>>,
 }
 
 impl fmt::Debug for Store {
@@ -89,6 +101,17 @@ impl Machine for Store {
                 Ok(Reply::Read { value, version })
             }
             Cmd::Barrier => Ok(Reply::Revision(self.revision)),
+            Cmd::Once { call, write } => {
+                if let Some(answer) = self.answered.get(call) {
+                    return answer.clone();
+                }
+                let answer = write.check().and_then(|()| self.write(write));
+                self.answered.insert(*call, answer.clone());
+                if self.answered.len() > ONCE_MEMORY {
+                    self.answered.pop_first();
+                }
+                answer
+            }
         }
     }
 }
@@ -197,6 +220,17 @@ mod tests {
 
     fn put(key: &str, value: &str) -> Cmd {
         Cmd::Write(Write::Put { key: key.into(), value: value.into() })
+    }
+
+    #[test]
+    fn a_duplicated_request_is_applied_once_and_gets_the_first_answer() {
+        let mut store = Store::default();
+        let once =
+            |call, value: &str| Cmd::Once { call, write: Write::Put { key: "a/b/c".into(), value: value.into() } };
+        assert_eq!(store.apply(&once(7, "x")), Ok(Reply::Written { version: 1 }));
+        assert_eq!(store.apply(&once(7, "x")), Ok(Reply::Written { version: 1 }), "the copy");
+        assert_eq!(store.revision(), 1);
+        assert_eq!(store.apply(&once(8, "x")), Ok(Reply::Written { version: 2 }), "a new call is a new write");
     }
 
     #[test]

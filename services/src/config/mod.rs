@@ -58,6 +58,7 @@ pub mod client;
 pub mod error;
 pub mod history;
 pub mod key;
+pub mod lin;
 pub mod machine;
 pub mod oracle;
 pub mod scenario;

@@ -14,7 +14,7 @@ use super::watch::{watch, WatchConfig};
 use super::workload::{write, WriterConfig};
 use super::History;
 use crate::raft::Timing;
-use microsim::property::always_or;
+use microsim::property::{always_or, sometimes};
 use microsim::scenario::{RunSpec, Scenario};
 use microsim::{Sim, SimError};
 use std::cell::RefCell;
@@ -71,6 +71,9 @@ fn names(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
+/// The linearizability check's budget, in search steps per key.
+const LIN_STEPS: u64 = 2_000_000;
+
 impl Scenario for ConfigScenario {
     fn name(&self) -> &str {
         "config"
@@ -125,6 +128,14 @@ impl Scenario for ConfigScenario {
                 let (config, oracle, sink) = (config.clone(), oracle.clone(), sink.clone());
                 async move {
                     let history = write(config, oracle).await;
+                    if let Some(history) = &history {
+                        // The last writer to finish checks the whole run's history.
+                        let verdict = super::lin::check(history, LIN_STEPS);
+                        always_or("config: strong reads and writes are linearizable", verdict.is_ok(), || {
+                            verdict.clone().err().unwrap_or_default()
+                        });
+                        sometimes("config: the linearizability check reached a verdict", verdict == Ok(true));
+                    }
                     if let (Some(history), Some(sink)) = (history, sink) {
                         *sink.lock().expect("the history cell is not poisoned") = history;
                     }

@@ -53,8 +53,8 @@ pub async fn serve(config: ServerConfig) -> Result<(), SimError> {
         let incoming = server.next().await;
         let (replica, variant, in_flight) = (replica.clone(), config.variant, in_flight.clone());
         microsim::spawn(async move {
-            let request = incoming.body.clone();
-            let response = handle(&replica, variant, &in_flight, request).await;
+            let (request, call) = (incoming.body.clone(), incoming.call_id());
+            let response = handle(&replica, variant, &in_flight, request, call).await;
             incoming.reply(response);
         });
     }
@@ -68,7 +68,13 @@ async fn propose(replica: &Replica<Store>, cmd: Cmd) -> Response {
     }
 }
 
-async fn handle(replica: &Replica<Store>, variant: Variant, in_flight: &Rc<Cell<u64>>, req: Request) -> Response {
+async fn handle(
+    replica: &Replica<Store>,
+    variant: Variant,
+    in_flight: &Rc<Cell<u64>>,
+    req: Request,
+    call: u64,
+) -> Response {
     match req {
         Request::Get { key, mode, client } => {
             check_key(&key)?;
@@ -82,7 +88,8 @@ async fn handle(replica: &Replica<Store>, variant: Variant, in_flight: &Rc<Cell<
             w.check()?;
             match w {
                 Write::Put { key, value } if variant == Variant::EarlyAck => early_ack(replica, in_flight, key, value),
-                w => propose(replica, Cmd::Write(w)).await,
+                // A duplicate of the request (same call) is applied once.
+                write => propose(replica, Cmd::Once { call, write }).await,
             }
         }
         Request::Watch { prefix, from, client } => watch(replica, prefix, from, client).await,

@@ -5,6 +5,7 @@
 //! names the leader (consistent mode), a call that times out or finds the
 //! server unavailable moves on to the next one.
 
+use super::history::{RegOp, RegOut};
 use super::lease::wall_ns;
 use super::observe::{bump, Seen};
 use super::proto::{Instance, Key, Op, Request, Response, PORT};
@@ -91,8 +92,10 @@ pub async fn incarnation() -> Option<u64> {
 /// Registers `instance` and renews its lease every [`RENEW_EVERY`] until
 /// `until` (true time); then deregisters it if `deregister`, or just stops (a
 /// silent death). Returns when the deregistration completed (true time).
+#[allow(clippy::too_many_arguments)]
 pub async fn keep_registered(
     client: &Client,
+    process: u64,
     instance: Instance,
     until: Instant,
     deregister: bool,
@@ -119,7 +122,17 @@ pub async fn keep_registered(
             Request::Register { instance: instance.clone(), stamp: wall_ns(), op: op() }
         };
         beat.last_attempt.set(Some(time::global_now()));
-        match client.call(&req, CALL_TIMEOUT, 1).await.map(|a| a.response) {
+        let recorded = match &req {
+            Request::Register { op, .. } => {
+                Some(seen.history.invoke(process, RegOp::Register(instance.id.clone(), *op)))
+            }
+            _ => None,
+        };
+        let response = client.call(&req, CALL_TIMEOUT, 1).await.map(|a| a.response);
+        if let Some(id) = recorded {
+            seen.history.complete(id, (response == Some(Response::Done)).then_some(RegOut::Done));
+        }
+        match response {
             Some(Response::Done) => {
                 registered = true;
                 beat.alive.set(true);
@@ -137,8 +150,12 @@ pub async fn keep_registered(
     if !deregister {
         return None;
     }
-    let req = Request::Deregister { key, op: op() };
-    client.call(&req, CALL_TIMEOUT, 100).await.map(|a| a.answered)
+    let op = op();
+    let recorded = seen.history.invoke(process, RegOp::Deregister(instance.id.clone(), op));
+    let req = Request::Deregister { key, op };
+    let answer = client.call(&req, CALL_TIMEOUT, 100).await;
+    seen.history.complete(recorded, answer.as_ref().map(|_| RegOut::Done));
+    answer.map(|a| a.answered)
 }
 
 /// A client's cache of services' instances, kept fresh by watches.

@@ -13,6 +13,7 @@
 //! its answers miss what the new leader did (an instance deregistered on the
 //! majority side is still returned).
 
+use super::history::{RegOp, RegOut};
 use super::lease::Leases;
 use super::observe::{bump, Seen};
 use super::proto::{Request, Response, PORT};
@@ -30,7 +31,9 @@ pub async fn serve(members: Vec<String>, bugs: Bugs, seen: Rc<Seen>) -> Result<(
     let timing = Timing { check_quorum: !bugs.two_leaders, ..Timing::default() };
     let replica = Replica::<Registry>::start(&members, timing).map_err(|e| e.to_string())?;
     let leases = Rc::new(RefCell::new(Leases::new(bugs.client_clock)));
-    microsim::spawn(expire(replica.clone(), leases.clone(), seen));
+    let me = microsim::control::current_node();
+    let process = 100 + members.iter().position(|m| *m == me).unwrap_or(0) as u64;
+    microsim::spawn(expire(replica.clone(), leases.clone(), seen, process));
     let server = rpc::Server::<Request, Response>::bind(PORT).map_err(|e| e.to_string())?;
     loop {
         let incoming = server.next().await;
@@ -103,7 +106,7 @@ async fn handle(replica: &Replica<Registry>, leases: &RefCell<Leases>, bugs: Bug
 
 /// The leader's lease keeper: expires, through the log, every instance whose
 /// lease ran out.
-async fn expire(replica: Replica<Registry>, leases: Rc<RefCell<Leases>>, seen: Rc<Seen>) {
+async fn expire(replica: Replica<Registry>, leases: Rc<RefCell<Leases>>, seen: Rc<Seen>, process: u64) {
     let mut leading_since: Option<Instant> = None;
     loop {
         time::sleep(EXPIRY_CHECK).await;
@@ -122,7 +125,10 @@ async fn expire(replica: Replica<Registry>, leases: Rc<RefCell<Leases>>, seen: R
         let expired = leases.borrow_mut().expired(keys.into_iter(), TTL);
         for key in expired {
             bump(&seen.expiries);
-            if replica.propose(Command::Expire(key.clone())).await.is_ok() {
+            let recorded = seen.history.invoke(process, RegOp::Expire(key.1.clone()));
+            let applied = replica.propose(Command::Expire(key.clone())).await.is_ok();
+            seen.history.complete(recorded, applied.then_some(RegOut::Done));
+            if applied {
                 leases.borrow_mut().remove(&key);
             }
         }

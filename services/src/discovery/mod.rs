@@ -41,6 +41,7 @@
 pub mod available;
 pub mod client;
 pub mod consistent;
+pub mod history;
 pub mod lease;
 pub mod observe;
 pub mod proto;

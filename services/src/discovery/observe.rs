@@ -15,6 +15,8 @@ pub struct Seen {
     pub refreshes: Cell<u64>,
     /// Registrations of an instance after its lease was lost.
     pub reregistrations: Cell<u64>,
+    /// The registry's operations, for the linearizability check.
+    pub history: super::history::Recorded,
 }
 
 /// Adds one to a counter.

@@ -8,6 +8,7 @@
 //! stop at [`END`].
 
 use super::client::{keep_registered, Cache, Client, Heartbeat};
+use super::history::{RegOp, RegOut};
 use super::observe::Seen;
 use super::proto::{Instance, Response};
 use super::{available, consistent, grace, Bugs, CONVERGE, SPREAD, TTL};
@@ -47,6 +48,9 @@ pub const CHAOS: Duration = Duration::from_secs(6);
 
 /// When the clients stop.
 pub const END: Duration = Duration::from_millis(9_500);
+
+/// The linearizability check's budget, in search steps per instance.
+const LIN_STEPS: u64 = 2_000_000;
 
 /// How often a client looks the service up.
 const LOOKUP_EVERY: Duration = Duration::from_millis(100);
@@ -139,6 +143,18 @@ impl Oracle {
         Ok(())
     }
 
+    /// The consistent mode's registry operations must be linearizable.
+    fn check_history(&self) {
+        if !self.consistent {
+            return;
+        }
+        let verdict = self.seen.history.check(LIN_STEPS);
+        always_or("discovery: registry operations are linearizable", verdict.is_ok(), || {
+            verdict.clone().err().unwrap_or_default()
+        });
+        sometimes("discovery: the linearizability check reached a verdict", verdict == Ok(true));
+    }
+
     fn coverage(&self) {
         let s = &self.seen;
         sometimes("discovery: a lease expired", s.expiries.get() > 0);
@@ -158,6 +174,9 @@ async fn client(oracle: Rc<Oracle>, cache: Rc<Cache>, index: usize) {
     while time::global_now() < at(END) {
         if let Some(answer) = registry.lookup(SERVICE).await {
             if let Response::Instances { instances, preserving, .. } = &answer.response {
+                let ids = instances.iter().map(|i| i.id.clone()).collect();
+                let op = oracle.seen.history.invoke_at(50 + index as u64, RegOp::Lookup, answer.sent.as_nanos());
+                oracle.seen.history.complete(op, Some(RegOut::Ids(ids)));
                 oracle.check_lookup(answer.sent, instances, *preserving);
             }
         }
@@ -165,6 +184,7 @@ async fn client(oracle: Rc<Oracle>, cache: Rc<Cache>, index: usize) {
     }
     follower.abort();
     if index == 0 {
+        oracle.check_history();
         oracle.coverage();
     }
 }
@@ -177,7 +197,8 @@ async fn instance(oracle: &Oracle, id: &'static str, i: usize, until: Instant, d
     let client = Client::new(names(&SERVERS), i);
     let addr = microsim::control::current_node();
     let me = Instance { service: SERVICE.into(), id: id.into(), addr };
-    if let Some(done) = keep_registered(&client, me, until, deregister, &beat, &oracle.seen).await {
+    let process = oracle.beats.keys().position(|k| k == id).unwrap_or(0) as u64;
+    if let Some(done) = keep_registered(&client, process, me, until, deregister, &beat, &oracle.seen).await {
         oracle.deregistered.borrow_mut().entry(id.to_string()).or_insert(done);
     }
 }
