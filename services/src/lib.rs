@@ -3,12 +3,17 @@
 pub mod discovery;
 pub mod pingpong;
 pub mod raft;
+pub mod saga;
 
 use microsim::scenario::Scenario;
 
 /// Every sample scenario, by name, with the settings the command line uses.
 pub fn scenarios() -> Vec<Box<dyn Scenario>> {
-    vec![Box::new(pingpong::PingPongScenario { rounds: 20 }), Box::new(discovery::DiscoveryScenario)]
+    vec![
+        Box::new(pingpong::PingPongScenario { rounds: 20 }),
+        Box::new(discovery::DiscoveryScenario),
+        Box::new(saga::SagaScenario),
+    ]
 }
 
 /// The sample scenario named `name`.

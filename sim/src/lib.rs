@@ -141,6 +141,7 @@ mod heap;
 mod latency;
 pub mod liveness;
 mod log;
+pub mod metrics;
 pub mod nemesis;
 pub mod net;
 mod netfault;

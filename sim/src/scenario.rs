@@ -144,12 +144,19 @@ pub struct Report {
     pub fault_points: Vec<crate::PointCount>,
     /// The run's `sometimes` and `eventually` properties, with counts.
     pub coverage: Vec<crate::property::Coverage>,
+    /// The figures the run's nodes reported (see [`crate::metrics`]).
+    pub metrics: Vec<crate::metrics::Metric>,
 }
 
 impl Report {
     /// Whether the run passed.
     pub fn passed(&self) -> bool {
         self.verdict == Verdict::Pass
+    }
+
+    /// The value of the metric `name`, if the run reported it as a number.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        self.metrics.iter().find(|m| m.name == name).and_then(|m| m.value)
     }
 }
 
@@ -198,6 +205,7 @@ pub fn run(scenario: &dyn Scenario, spec: &RunSpec) -> (Report, Option<Outcome>)
         stats: Stats::default(),
         fault_points: Vec::new(),
         coverage: Vec::new(),
+        metrics: Vec::new(),
     };
     if !scenario.variants().contains(&variant.as_str()) {
         let known = scenario.variants().join(", ");
@@ -221,6 +229,7 @@ pub fn run(scenario: &dyn Scenario, spec: &RunSpec) -> (Report, Option<Outcome>)
     report.stats = outcome.stats;
     report.fault_points = outcome.fault_points.clone();
     report.coverage = outcome.coverage.clone();
+    report.metrics = outcome.metrics.clone();
     report.verdict = match &outcome.failure {
         Some(failure) => Verdict::Failed { kind: failure.kind(), message: failure.to_string() },
         None => match scenario.check(&outcome, spec) {
