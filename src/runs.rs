@@ -208,10 +208,12 @@ pub fn explore(args: ExploreArgs) -> ExitCode {
     let started = std::time::Instant::now();
     let result = sweep(&range, args.jobs, StopAt::FirstFailure, |_| {}, |seed| run(scenario.as_ref(), &specs(seed)).0);
     let wall = started.elapsed().as_secs_f64();
+    let simulated: f64 = result.runs.iter().map(|(_, r)| r.elapsed.as_secs_f64()).sum();
     println!(
-        "{} seeds in {wall:.2} s ({:.0} seeds/s), {} failed",
+        "{} seeds in {wall:.2} s ({:.0} seeds/s, {:.0} simulated s per wall s), {} failed",
         result.runs.len(),
         result.runs.len() as f64 / wall,
+        simulated / wall,
         result.failures().count()
     );
     print_coverage(&microsim::scenario::coverage(result.runs.iter().map(|(_, r)| r)));

@@ -31,6 +31,8 @@ pub struct Counters {
     pub recoveries: Cell<u64>,
     /// Requests a participant had already applied (retries, duplicates).
     pub duplicates: Cell<u64>,
+    /// Steps that arrived after their compensation and were refused (a tombstone's work).
+    pub late_steps_blocked: Cell<u64>,
 }
 
 /// The oracle's view of one run.
@@ -159,6 +161,7 @@ impl Oracle {
         sometimes("saga: a circuit breaker opened", s.breaker_opens.get() > 0);
         sometimes("saga: the orchestrator resumed a saga after a restart", s.recoveries.get() > 0);
         sometimes("saga: a participant got a request it had applied", s.duplicates.get() > 0);
+        sometimes("saga: a step that came after its compensation was blocked", s.late_steps_blocked.get() > 0);
         let sagas = self.sagas.borrow().clone();
         let completed = sagas.borrow().values().any(|s| s.ending == Some(Ending::Completed));
         sometimes("saga: an order completed", completed);

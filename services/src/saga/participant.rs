@@ -6,7 +6,7 @@
 use super::book::{Book, Line};
 use super::journal::{self, Journal};
 use super::oracle::{bump, Oracle};
-use super::proto::{Request, Response, Step, PORT};
+use super::proto::{Refusal, Request, Response, Step, PORT};
 use microsim::property::always_or;
 use microsim::rpc::Server;
 use std::cell::RefCell;
@@ -44,6 +44,9 @@ async fn handle(book: &RefCell<Book>, journal: &Journal, oracle: &Oracle, req: R
     let decision = book.borrow().decide(&req);
     if decision.duplicate {
         bump(&oracle.seen.duplicates);
+    }
+    if decision.response == Response::Refused(Refusal::Compensated) {
+        bump(&oracle.seen.late_steps_blocked);
     }
     let Some(line) = decision.line else { return decision.response };
     if journal.write(&line).is_err() {

@@ -14,8 +14,8 @@ use super::settings::{Defaults, Settings, Source};
 use super::{orchestrator, participant, Bugs, PARTICIPANTS};
 use crate::discovery;
 use microsim::nemesis::{make_valid, Profile};
-use microsim::plan::{Fault, FaultPlan, PlanTime, Step as PlanStep};
-use microsim::property::always_or;
+use microsim::plan::{Fault, FaultPlan, LatencySpec, LinkRef, PlanTime, Step as PlanStep};
+use microsim::property::{always_or, sometimes};
 use microsim::scenario::{RunSpec, Scenario};
 use microsim::time::{self, Instant};
 use microsim::{rpc, Sim, SimError};
@@ -126,6 +126,7 @@ async fn client(oracle: Rc<Oracle>, index: usize) {
                 answer == OrderResponse::Rejected(error),
                 || format!("order {id}: {answer:?}"),
             );
+            sometimes("saga: an invalid order was rejected", matches!(answer, OrderResponse::Rejected(_)));
             oracle.rejected.borrow_mut().insert(id);
         }
     }
@@ -150,6 +151,9 @@ async fn client(oracle: Rc<Oracle>, index: usize) {
             }
             OrderResponse::Status(None) => {
                 always_or("saga: no acknowledged order is lost", oracle.wiped.get(), || format!("order {id}"));
+                // A wiped disk lost it: nothing to wait for.
+                waiting.remove(0);
+                continue;
             }
             _ => {}
         }
@@ -230,8 +234,9 @@ impl Scenario for SagaScenario {
 /// pauses, partitions, link faults, disk faults, 1% loss, 3% duplication),
 /// plus what the saga must survive in every run: payment unavailable for 0.3
 /// to 1.5 s (crashed, paused or cut off; long enough for steps to time out and
-/// the breaker to open), and two crashes of the orchestrator while orders are
-/// in flight. Deterministic in `seed`.
+/// the breaker to open), two crashes of the orchestrator while orders are
+/// in flight, and 0.3 to 0.9 s of a slow, long-tailed link from the orchestrator
+/// to payment (late charges). Deterministic in `seed`.
 pub fn nemesis(seed: u64) -> FaultPlan {
     let horizon = SagaScenario.horizon();
     let profile = Profile {
@@ -259,6 +264,17 @@ pub fn nemesis(seed: u64) -> FaultPlan {
         }
     };
     plan.steps.extend([step(down, fault), step((down + up).min(CHAOS), undo)]);
+    // A slow link to payment: charges delayed past the saga's attempts arrive
+    // after their refund (and must find its tombstone).
+    let link = LinkRef { from: orchestrator::NAME.into(), to: "payment".into() };
+    let t = |ms| PlanTime(Duration::from_millis(ms));
+    let slow = LatencySpec::LongTail { min: t(1), median: t(40), max: t(400) };
+    let normal = LatencySpec::Uniform { min: t(1), max: t(5) };
+    let (slow_from, slow_for) = (ms(200, 1_800), ms(300, 900));
+    plan.steps.extend([
+        step(slow_from, Fault::Latency { latency: slow, link: Some(link.clone()) }),
+        step((slow_from + slow_for).min(CHAOS), Fault::Latency { latency: normal, link: Some(link) }),
+    ]);
     let node = || orchestrator::NAME.to_string();
     let first = ms(100, 1_200);
     let second = first + ms(300, 1_400);
