@@ -7,7 +7,7 @@
 use microsim::explore::{sweep, SeedRange, StopAt, SweepResult};
 use microsim::failure::shrink;
 use microsim::plan::{Fault, FaultPlan, PlanTime, Step};
-use microsim::scenario::{coverage, never_held, run, Report, RunSpec, Verdict};
+use microsim::scenario::{check_determinism, coverage, never_held, run, Report, RunSpec, Verdict};
 use microsim::Seed;
 use microsim_services::saga::metrics::CALLS_PER_ORDER;
 use microsim_services::saga::{invalid_orders, nemesis, SagaScenario, CHAOS};
@@ -123,4 +123,11 @@ fn invalid_orders_leave_no_trace_across_a_crash_of_the_orchestrator() {
     let plan =
         FaultPlan::new(vec![step(2, Fault::Crash { node: orders() }), step(150, Fault::Restart { node: orders() })]);
     assert_eq!(rejections(plan), invalid_orders().len() as u64);
+}
+
+#[test]
+fn a_saga_run_under_its_nemesis_replays_record_for_record() {
+    for seed in [3, 17] {
+        check_determinism(&SagaScenario, &spec("correct", Seed(seed))).unwrap_or_else(|d| panic!("seed {seed}: {d}"));
+    }
 }

@@ -32,9 +32,15 @@ pub struct Metric {
     pub text: String,
 }
 
-/// Reports a number with its unit (shown with two decimals).
+/// Reports a number with its unit (shown as a whole number if it is one,
+/// else with two decimals).
 pub fn value(name: &str, value: f64, unit: &str) {
-    put(Metric { name: name.to_string(), value: Some(value), text: format!("{value:.2}{unit}") });
+    let text = if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{value:.0}{unit}")
+    } else {
+        format!("{value:.2}{unit}")
+    };
+    put(Metric { name: name.to_string(), value: Some(value), text });
 }
 
 /// Reports a text.
