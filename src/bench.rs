@@ -133,7 +133,8 @@ fn saga_bench(seeds: u64, jobs: usize) -> ExitCode {
     let simulated: f64 = result.runs.iter().map(|(_, r)| r.elapsed.as_secs_f64()).sum();
     let failures = result.failures().count();
     println!(
-        "RESULT saga jobs={jobs} seeds={seeds} wall_s={wall:.3} seeds_per_s={:.1} sim_s_per_wall_s={:.0} failures={failures}",
+        "RESULT saga jobs={jobs} seeds={seeds} wall_s={wall:.3} seeds_per_s={:.1} sim_s_per_wall_s={:.0} \
+         failures={failures}",
         seeds as f64 / wall,
         simulated / wall
     );
