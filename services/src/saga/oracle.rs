@@ -29,6 +29,8 @@ pub struct Counters {
     pub breaker_opens: Cell<u64>,
     /// Sagas resumed after a restart of the orchestrator.
     pub recoveries: Cell<u64>,
+    /// Participants that started again and replayed a non-empty book.
+    pub replays: Cell<u64>,
     /// Requests a participant had already applied (retries, duplicates).
     pub duplicates: Cell<u64>,
     /// Steps that arrived after their compensation and were refused (a tombstone's work).
@@ -160,6 +162,7 @@ impl Oracle {
         sometimes("saga: a saga compensated a step", s.compensations.get() > 0);
         sometimes("saga: a circuit breaker opened", s.breaker_opens.get() > 0);
         sometimes("saga: the orchestrator resumed a saga after a restart", s.recoveries.get() > 0);
+        sometimes("saga: a participant replayed its book after a restart", s.replays.get() > 0);
         sometimes("saga: a participant got a request it had applied", s.duplicates.get() > 0);
         sometimes("saga: a step that came after its compensation was blocked", s.late_steps_blocked.get() > 0);
         let sagas = self.sagas.borrow().clone();

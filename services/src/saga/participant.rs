@@ -23,6 +23,9 @@ pub async fn serve(service: &'static str, oracle: Rc<Oracle>) -> Result<(), Stri
     }
     oracle.born.borrow_mut().insert(service.to_string());
     let (journal, lines) = Journal::open::<Line>(FILE).await;
+    if !lines.is_empty() {
+        bump(&oracle.seen.replays);
+    }
     let book = Rc::new(RefCell::new(Book::default()));
     for line in &lines {
         book.borrow_mut().apply(line);
