@@ -37,17 +37,16 @@ fn main() {
     })
     .unwrap();
     let partition = Fault::Partition { groups: vec![vec!["pinger".into()], vec!["ponger".into()]] };
-    let steps = vec![
-        Step { at: PlanTime(ms(25)), fault: partition },
-        Step { at: PlanTime(ms(55)), fault: Fault::HealNetwork },
-    ];
+    let steps =
+        vec![Step { at: PlanTime(ms(25)), fault: partition }, Step { at: PlanTime(ms(55)), fault: Fault::HealNetwork }];
     sim.plan(&FaultPlan::new(steps)).unwrap();
     let outcome = sim.run();
     println!("{outcome}\n");
     let mut jsonl = Vec::new();
     microsim_traces::write_jsonl(outcome.trace(), &mut jsonl).unwrap();
     let mut reader = microsim_traces::TraceReader::new(&jsonl[..]).unwrap();
-    let filter = Filter { kinds: ["send", "deliver", "drop", "fault", "log"].map(String::from).to_vec(), ..Filter::default() };
+    let filter =
+        Filter { kinds: ["send", "deliver", "drop", "fault", "log"].map(String::from).to_vec(), ..Filter::default() };
     let mut text = Vec::new();
     write_text(&mut reader, &filter, &mut text).unwrap();
     println!("{}", String::from_utf8_lossy(&text));

@@ -111,10 +111,12 @@ pub fn sweep_variant(
         failures: Vec::new(),
         coverage: coverage(result.runs.iter().map(|(_, r): &(Seed, Report)| r)),
     };
+    let simulated: f64 = result.runs.iter().map(|(_, r)| r.elapsed.as_secs_f64()).sum();
     say(format!(
-        "{} seeds in {wall_s:.2} s ({:.0} seeds/s), {} failed",
+        "{} seeds in {wall_s:.2} s ({:.0} seeds/s, {:.0} simulated s per wall s), {} failed",
         summary.runs,
         summary.seeds_per_s(),
+        simulated / wall_s.max(1e-9),
         result.failures().count()
     ));
     for c in &summary.coverage {

@@ -152,6 +152,9 @@ pub fn run_one(args: RunArgs) -> ExitCode {
     );
     let (report, outcome) = run(scenario.as_ref(), &spec);
     println!("{report}");
+    for m in &report.metrics {
+        println!("  {}: {}", m.name, m.text);
+    }
     if let (Some(file), Some(outcome), Some(path)) = (trace_file, outcome, &args.trace) {
         let mut trace = outcome.into_trace();
         report.describe_trace(&mut trace.header);

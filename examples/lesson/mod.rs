@@ -52,9 +52,13 @@ pub fn teach(lesson: &Lesson) {
     let scenario = scenario.as_ref();
     println!("== {} ==\n", lesson.title);
     println!("Looking for the bug of `{}` [{}] over up to {bug_seeds} seeds...", lesson.scenario, lesson.buggy);
-    let found = sweep(&SeedRange::new(0, bug_seeds), 2, StopAt::FirstFailure, |_| {}, |seed| {
-        run(scenario, &spec(scenario, lesson.buggy, seed)).0
-    });
+    let found = sweep(
+        &SeedRange::new(0, bug_seeds),
+        2,
+        StopAt::FirstFailure,
+        |_| {},
+        |seed| run(scenario, &spec(scenario, lesson.buggy, seed)).0,
+    );
     let (seed, report) = found.first_failure().expect("the planted bug is found");
     println!("found at seed {seed} ({} seeds run):\n  {report}\n", found.runs.len());
     let shrunk = failure::shrink(scenario, &spec(scenario, lesson.buggy, *seed), report, 300);
@@ -94,9 +98,13 @@ pub fn teach(lesson: &Lesson) {
     println!("\nThe whole run: {} (open it in a browser), {}", dir.join("trace.html").display(), dir.display());
     println!("\nWhat went wrong. {}\n", lesson.what_went_wrong);
     println!("What prevents it. {}\n", lesson.pattern);
-    let fixed = sweep(&SeedRange::new(0, fixed_seeds), 2, StopAt::FirstFailure, |_| {}, |seed| {
-        run(scenario, &spec(scenario, lesson.fixed, seed)).0
-    });
+    let fixed = sweep(
+        &SeedRange::new(0, fixed_seeds),
+        2,
+        StopAt::FirstFailure,
+        |_| {},
+        |seed| run(scenario, &spec(scenario, lesson.fixed, seed)).0,
+    );
     if let Some((seed, report)) = fixed.first_failure() {
         panic!("the fixed variant failed at seed {seed}: {report}");
     }

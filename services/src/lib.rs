@@ -4,6 +4,7 @@ pub mod config;
 pub mod discovery;
 pub mod pingpong;
 pub mod raft;
+pub mod saga;
 
 use microsim::scenario::Scenario;
 
@@ -13,6 +14,7 @@ pub fn scenarios() -> Vec<Box<dyn Scenario>> {
         Box::new(pingpong::PingPongScenario { rounds: 20 }),
         Box::new(discovery::DiscoveryScenario),
         Box::new(config::ConfigScenario::new(30)),
+        Box::new(saga::SagaScenario),
     ]
 }
 

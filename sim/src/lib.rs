@@ -175,6 +175,7 @@ mod latency;
 pub mod lin;
 pub mod liveness;
 mod log;
+pub mod metrics;
 pub mod nemesis;
 pub mod net;
 mod netfault;

@@ -217,6 +217,8 @@ pub struct Outcome {
     pub fault_points: Vec<crate::faultpoint::PointCount>,
     /// Every `sometimes` and `eventually` property checked in the run, with counts.
     pub coverage: Vec<crate::property::Coverage>,
+    /// The figures the run's nodes reported (see [`crate::metrics`]).
+    pub metrics: Vec<crate::metrics::Metric>,
     pub(crate) trace: LazyTrace,
 }
 
@@ -231,6 +233,7 @@ impl Clone for Outcome {
             stats: self.stats,
             fault_points: self.fault_points.clone(),
             coverage: self.coverage.clone(),
+            metrics: self.metrics.clone(),
             trace: LazyTrace::ready(trace),
         }
     }

@@ -53,6 +53,8 @@ pub struct Coverage {
 pub(crate) struct Props {
     pub(crate) live: crate::liveness::Live,
     counts: BTreeMap<(&'static str, String), (u64, u64)>,
+    /// The run's metrics (see [`crate::metrics`]), in the order first reported.
+    pub(crate) metrics: Vec<crate::metrics::Metric>,
 }
 
 impl Props {

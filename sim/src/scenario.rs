@@ -158,12 +158,19 @@ pub struct Report {
     pub fault_points: Vec<crate::PointCount>,
     /// The run's `sometimes` and `eventually` properties, with counts.
     pub coverage: Vec<crate::property::Coverage>,
+    /// The figures the run's nodes reported (see [`crate::metrics`]).
+    pub metrics: Vec<crate::metrics::Metric>,
 }
 
 impl Report {
     /// Whether the run passed.
     pub fn passed(&self) -> bool {
         self.verdict == Verdict::Pass
+    }
+
+    /// The value of the metric `name`, if the run reported it as a number.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        self.metrics.iter().find(|m| m.name == name).and_then(|m| m.value)
     }
 }
 
@@ -196,6 +203,22 @@ impl fmt::Display for Report {
     }
 }
 
+/// A plan `profile` draws for `seed` over `scenario`'s nodes with its chaos
+/// phase ending at `chaos` (for a scenario whose own liveness phase starts
+/// there; see [`Scenario::plan`]).
+pub fn chaos_plan(
+    scenario: &dyn Scenario,
+    seed: Seed,
+    profile: &crate::nemesis::Profile,
+    chaos: Duration,
+) -> FaultPlan {
+    let nodes = scenario.nodes();
+    let names: Vec<&str> = nodes.iter().map(String::as_str).collect();
+    let fraction = chaos.as_secs_f64() / scenario.horizon().as_secs_f64();
+    let profile = crate::nemesis::Profile { chaos_fraction: fraction, ..profile.clone() };
+    profile.plan(seed.0, &names, scenario.horizon())
+}
+
 /// Does one run of `scenario` as `spec` says.
 pub fn run(scenario: &dyn Scenario, spec: &RunSpec) -> (Report, Option<Outcome>) {
     let variant = spec.variant_of(scenario).to_string();
@@ -212,6 +235,7 @@ pub fn run(scenario: &dyn Scenario, spec: &RunSpec) -> (Report, Option<Outcome>)
         stats: Stats::default(),
         fault_points: Vec::new(),
         coverage: Vec::new(),
+        metrics: Vec::new(),
     };
     if !scenario.variants().contains(&variant.as_str()) {
         let known = scenario.variants().join(", ");
@@ -235,6 +259,7 @@ pub fn run(scenario: &dyn Scenario, spec: &RunSpec) -> (Report, Option<Outcome>)
     report.stats = outcome.stats;
     report.fault_points = outcome.fault_points.clone();
     report.coverage = outcome.coverage.clone();
+    report.metrics = outcome.metrics.clone();
     report.verdict = match &outcome.failure {
         Some(failure) => Verdict::Failed { kind: failure.kind(), message: failure.to_string() },
         None => match scenario.check(&outcome, spec) {

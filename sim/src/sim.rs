@@ -289,6 +289,7 @@ impl Sim {
             stats: Stats { sent: st.net.sent(), ..st.stats },
             fault_points: st.points.counts(),
             coverage: st.props.coverage(),
+            metrics: std::mem::take(&mut st.props.metrics),
         }
     }
 }

@@ -226,10 +226,7 @@ impl Scenario for DiscoveryScenario {
         if *profile == Profile::default() {
             return nemesis(seed.0);
         }
-        let nodes = self.nodes();
-        let names: Vec<&str> = nodes.iter().map(String::as_str).collect();
-        let profile = Profile { chaos_fraction: CHAOS.as_secs_f64() / self.horizon().as_secs_f64(), ..profile.clone() };
-        profile.plan(seed.0, &names, self.horizon())
+        microsim::scenario::chaos_plan(self, seed, profile, CHAOS)
     }
 
     fn nodes(&self) -> Vec<String> {
