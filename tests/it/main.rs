@@ -4,6 +4,7 @@
 
 mod browser;
 mod cli;
+mod examples;
 mod golden;
 mod show;
 
