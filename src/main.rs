@@ -46,7 +46,9 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         trace: Option<PathBuf>,
     },
-    /// Lists the scenarios and their variants.
+    /// Lists the scenarios, their variants and planted bugs.
+    ///
+    /// Example: microsim list
     List,
     /// The main job: explores every sample scenario; correct variants must hold, planted bugs must be caught.
     ///
@@ -80,7 +82,9 @@ enum Command {
     ///
     /// Example: microsim check --expected ../shared/conformance/porcupine/expected.tsv
     Check(check::CheckArgs),
-    /// Benchmarks.
+    /// Benchmarks (each subcommand's --help has an example).
+    ///
+    /// Example: microsim bench peers 5000 1000 50 trace
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }

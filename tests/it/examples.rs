@@ -84,3 +84,8 @@ fn lost_order_tells_its_lesson() {
 fn retry_storm_shows_the_amplification() {
     check("retry_storm", &["retry-storm", "What went wrong.", "What prevents it."]);
 }
+
+#[test]
+fn the_readmes_first_scenario_finds_and_shrinks_its_bug() {
+    check("first_scenario", &["each increment counts once", "shrunk to 1 plan steps"]);
+}
