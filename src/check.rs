@@ -37,6 +37,10 @@ pub struct CheckArgs {
     /// Print the counterexample of every history that is not linearizable.
     #[arg(long)]
     explain: bool,
+    /// Write the first counterexample as marks for `microsim show --html OUT --marks FILE`
+    /// (processes are named `process<N>`).
+    #[arg(long, value_name = "FILE")]
+    marks: Option<PathBuf>,
     /// History files.
     #[arg(value_name = "FILE", required_unless_present = "expected", conflicts_with = "expected")]
     files: Vec<PathBuf>,
@@ -91,6 +95,20 @@ pub fn run(args: CheckArgs) -> ExitCode {
         eprintln!("microsim check: internal error: the checker panicked (a bug; please report it with the files)");
         return ExitCode::from(3);
     };
+    if let Some(path) = &args.marks {
+        let first = results.iter().find_map(|(v, _)| match v {
+            Verdict::NotLinearizable(why) => Some(why),
+            _ => None,
+        });
+        if let Some(why) = first {
+            let marks = why.to_marks(|p| (format!("process{p}"), None));
+            let json = serde_json::to_string_pretty(&marks).expect("marks serialize");
+            if let Err(e) = std::fs::write(path, json) {
+                eprintln!("microsim check: cannot write the marks to {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
     report(&jobs, &results, args.explain, args.expected.is_some(), wall.elapsed())
 }
 

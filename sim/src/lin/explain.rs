@@ -59,6 +59,39 @@ pub struct Counterexample {
     pub unplaceable: Vec<Unplaceable>,
 }
 
+impl Counterexample {
+    /// The counterexample as marks a trace view draws (`microsim show --html
+    /// --marks`): the operations that cannot be placed, and the last one of the
+    /// linearizable prefix. `process` names a process and, if it ran on one of
+    /// the trace's nodes, the node (e.g. `|p| (format!("client{p}"), Some(format!("client{p}"))))`).
+    pub fn to_marks(&self, process: impl Fn(u64) -> (String, Option<String>)) -> microsim_traces::Marks {
+        let mark = |op: &OpView, what: &str| {
+            let (name, node) = process(op.process);
+            microsim_traces::MarkedOp {
+                process: name,
+                node,
+                start_ns: op.invoke_ns,
+                end_ns: op.complete_ns,
+                text: format!("{what}: {}", op.description),
+            }
+        };
+        let last = self.prefix.last().map(|p| mark(&p.op, "last of the longest linearizable prefix"));
+        let stuck = self.unplaceable.iter().map(|u| mark(&u.op, "cannot be placed after it"));
+        microsim_traces::Marks {
+            property: Some("linearizable".into()),
+            message: Some(format!(
+                "partition {} of {}: after {} operations (state {}), none of the next {} can be placed",
+                self.partition + 1,
+                self.partitions,
+                self.prefix.len(),
+                self.state,
+                self.unplaceable.len()
+            )),
+            ops: last.into_iter().chain(stuck).collect(),
+        }
+    }
+}
+
 fn view<M: Model>(model: &M, op: &Op<M::Input, M::Output>, call: &Call<'_, M>) -> OpView {
     OpView {
         op: OpId(call.index as u32),

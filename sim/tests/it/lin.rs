@@ -299,3 +299,16 @@ fn the_verdict_and_counterexample_do_not_depend_on_threads() {
     assert_eq!(on(2, &h), one);
     assert_eq!(on(3, &h), one);
 }
+
+#[test]
+fn a_counterexample_becomes_marks_a_trace_view_draws() {
+    let ops = [(0, 0, 10, write(1)), (0, 20, 30, write(2)), (1, 40, 50, read(Some(1)))];
+    let Verdict::NotLinearizable(why) = check(&ops) else { panic!("a stale read is not linearizable") };
+    let marks = why.to_marks(|p| (format!("client{p}"), Some(format!("client{p}"))));
+    assert_eq!(marks.property.as_deref(), Some("linearizable"));
+    let shown: Vec<(&str, u64, Option<u64>)> =
+        marks.ops.iter().map(|m| (m.process.as_str(), m.start_ns, m.end_ns)).collect();
+    assert_eq!(shown, [("client0", 20, Some(30)), ("client1", 40, Some(50))]);
+    assert!(marks.ops[1].text.starts_with("cannot be placed after it"), "{:?}", marks.ops[1]);
+    assert_eq!(marks.ops[0].node.as_deref(), Some("client0"));
+}
