@@ -13,8 +13,10 @@ use microsim::plan::FaultPlan;
 use microsim::scenario::Scenario;
 use microsim::scenario::{run, RunSpec};
 use microsim::{RecordMode, Seed};
+use microsim_services::config::ConfigScenario;
 use microsim_services::discovery::{nemesis, DiscoveryScenario};
 use microsim_services::pingpong::PingPongScenario;
+use microsim_services::saga::SagaScenario;
 use microsim_traces::{diff_readers, write_jsonl, TraceReader};
 use std::path::PathBuf;
 
@@ -89,5 +91,15 @@ fn discovery_seeds_replay_their_golden_traces() {
     for variant in ["consistent", "available"] {
         let spec = RunSpec { variant: variant.into(), plan: nemesis(1), ..RunSpec::new(Seed(1)) };
         check_scenario(&DiscoveryScenario, spec);
+    }
+}
+
+#[test]
+fn config_and_saga_seeds_replay_their_golden_traces() {
+    let nemesis = microsim::nemesis::Profile::default();
+    for scenario in [&ConfigScenario::new(30) as &dyn Scenario, &SagaScenario] {
+        let variant = scenario.variants()[0].to_string();
+        let spec = RunSpec { variant, plan: scenario.plan(Seed(1), &nemesis), ..RunSpec::new(Seed(1)) };
+        check_scenario(scenario, spec);
     }
 }
