@@ -13,7 +13,7 @@ use microsim::scenario::{check_determinism, coverage, never_held, run, Report, R
 use microsim::{Seed, Sim, SimError};
 use microsim_services::saga::metrics::{CALLS_PER_ORDER, SETTINGS_CHANGES, SETTINGS_FALLBACKS, STEP_ATTEMPTS};
 use microsim_services::saga::remote::SettingsChange;
-use microsim_services::saga::{invalid_orders, nemesis, SagaScenario, CHAOS, CONFIG};
+use microsim_services::saga::{invalid_orders, nemesis, SagaScenario, CHAOS, CLIENTS, CONFIG, ORDERS_PER_CLIENT};
 use std::time::Duration;
 
 /// Seeds for the correct variant: modest by default, deep with `MICROSIM_DEEP=1`.
@@ -197,15 +197,22 @@ fn orders_go_on_while_the_config_center_is_cut_off() {
     let step = |ms, fault| Step { at: PlanTime(Duration::from_millis(ms)), fault };
     let config: Vec<String> = CONFIG.iter().map(|s| s.to_string()).collect();
     let rest = SagaScenario.nodes().into_iter().filter(|n| !config.contains(n)).collect();
+    // The config servers are cut off from 0.4 s to the heal at 3 s; the
+    // operator changed the attempts limit just before.
     let plan = FaultPlan::new(vec![
         step(400, Fault::Partition { groups: vec![config, rest] }),
         Step { at: PlanTime(CHAOS), fault: Fault::HealAll },
     ]);
-    let (report, _) = run(&SagaScenario, &RunSpec { plan, ..RunSpec::new(Seed(3)) });
+    let retuned = Retuned(vec![change(250, "step_attempts", "3")]);
+    // Twice the orders, so that clients still submit well into the partition.
+    let spec = RunSpec { plan, workload: Some(2 * ORDERS_PER_CLIENT), ..RunSpec::new(Seed(3)) };
+    let (report, _) = run(&retuned, &spec);
     assert!(report.passed(), "{report}");
     let fallbacks = report.metric(SETTINGS_FALLBACKS).unwrap_or(0.0);
     let last_known = report.coverage.iter().find(|c| c.name == "saga: settings fell back to the last known values");
     println!("{fallbacks} steps on fallback settings; {report}");
     assert!(fallbacks > 0.0 && last_known.is_some_and(|c| c.held > 0), "{report}");
-    assert_eq!(report.metric("orders finished"), Some(24.0));
+    assert_eq!(report.metric(STEP_ATTEMPTS), Some(3.0), "the last known limit, not the default");
+    let orders = (2 * ORDERS_PER_CLIENT as usize * CLIENTS.len()) as f64;
+    assert_eq!(report.metric("orders finished"), Some(orders));
 }
