@@ -8,6 +8,7 @@ use super::api::{ReadMode, Reply, Request, Response, Write, PORT};
 use super::error::ConfigError;
 use super::history::{Kind, Op, Outcome};
 use super::oracle::Oracle;
+use super::server::WATCH_HOLD;
 use microsim::property::{always_or, sometimes};
 use microsim::{rpc, time};
 use std::cell::RefCell;
@@ -148,6 +149,27 @@ impl Client {
         });
         self.cache.insert(key.to_string(), (value.clone(), version));
         Answer::Ok(value, version)
+    }
+
+    /// One long poll for the changes under `prefix` from revision `from`
+    /// (`None`: only what comes next), following "not the leader" hints. Not
+    /// recorded in the history (it reads no one key); the caller fences what it
+    /// applies by version. `Err(ConfigError::Unavailable)`: no server answered.
+    pub async fn watch(&mut self, prefix: &str, from: Option<u64>) -> Result<Reply, ConfigError> {
+        let req = Request::Watch { prefix: prefix.to_string(), from, client: self.id.clone() };
+        for _ in 0..MAX_TRIES {
+            let to = (self.servers[self.target].as_str(), PORT);
+            match rpc::call::<Request, Response>(to, req.clone(), WATCH_HOLD + CALL_TIMEOUT).await {
+                Ok(Ok(reply)) => return Ok(reply),
+                Ok(Err(ConfigError::NotLeader { hint })) => self.retarget(hint.as_deref()).await,
+                Ok(Err(e)) if !e.is_unknown() => return Err(e),
+                _ => {
+                    self.retarget(None).await;
+                    return Err(ConfigError::Unavailable);
+                }
+            }
+        }
+        Err(ConfigError::NotLeader { hint: None })
     }
 
     /// Sends a write to the leader; retried only on "not the leader".

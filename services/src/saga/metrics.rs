@@ -1,7 +1,9 @@
 //! The run's figures, reported through `microsim::metrics` at the end of a
 //! run (and so printed by `microsim run saga`): order latency percentiles in
-//! virtual time, retries and downstream calls per order, and the breakers'
-//! history.
+//! virtual time, retries and downstream calls per order, the breakers'
+//! history, and the settings the orchestrator took from the config center
+//! (what changed when, the last attempts limit a step read, the steps that
+//! ran on fallback settings).
 
 use super::oracle::Oracle;
 use std::fmt::Write;
@@ -13,7 +15,16 @@ pub const CALLS_PER_ORDER: &str = "downstream calls per order";
 /// The metric of retries per order.
 pub const RETRIES_PER_ORDER: &str = "retries per order";
 
-/// How many breaker changes the summary lists.
+/// The metric of saga steps that ran on fallback settings (config center out of reach).
+pub const SETTINGS_FALLBACKS: &str = "settings fallbacks";
+
+/// The metric of the attempts limit the last saga step read.
+pub const STEP_ATTEMPTS: &str = "step attempts (last read)";
+
+/// The text metric listing the settings the orchestrator took from the config center.
+pub const SETTINGS_CHANGES: &str = "settings changes";
+
+/// How many breaker changes (and settings changes) the summary lists.
 const BREAKER_CHANGES_SHOWN: usize = 12;
 
 /// The `p`th percentile (nearest rank) of sorted `values`.
@@ -60,6 +71,21 @@ pub fn report(oracle: &Oracle) {
         let _ = write!(text, ", and {} more", log.len() - BREAKER_CHANGES_SHOWN);
     }
     microsim::metrics::text("breaker changes", if text.is_empty() { "none (closed all along)".into() } else { text });
+    microsim::metrics::value(SETTINGS_FALLBACKS, seen.settings_fallbacks.get() as f64, "");
+    microsim::metrics::value("settings revision", oracle.settings_revision.get() as f64, "");
+    if let Some(read) = oracle.settings_read.get() {
+        microsim::metrics::value(STEP_ATTEMPTS, f64::from(read.step_attempts), "");
+    }
+    let log = oracle.settings_log.borrow();
+    let mut text = String::new();
+    // The last ones: the seeding comes first, the changes worth seeing after it.
+    for (at, what) in log.iter().skip(log.len().saturating_sub(BREAKER_CHANGES_SHOWN)) {
+        let _ = write!(text, "{}{what} at {at}", if text.is_empty() { "" } else { ", " });
+    }
+    if log.len() > BREAKER_CHANGES_SHOWN {
+        let _ = write!(text, ", after {} earlier", log.len() - BREAKER_CHANGES_SHOWN);
+    }
+    microsim::metrics::text(SETTINGS_CHANGES, if text.is_empty() { "none (defaults all along)".into() } else { text });
 }
 
 #[cfg(test)]

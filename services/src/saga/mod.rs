@@ -1,7 +1,8 @@
 //! The order saga: an orchestrator (`orders`) runs a saga per order over
 //! three participants (`inventory`, `payment`, `shipping`) that it finds
-//! through the discovery registry; its workload, properties, nemesis and
-//! planted bugs.
+//! through the discovery registry, with its timeouts, retry limits and
+//! feature flags read from the config center; its workload, properties,
+//! nemesis and planted bugs.
 //!
 //! **The saga.** Reserve the stock, charge the total, schedule the delivery,
 //! then commit (the reserved stock becomes shipped; past the schedule the
@@ -13,8 +14,7 @@
 //! once, and a compensation that arrives before its step leaves a tombstone
 //! that refuses the late step. Calls have a timeout, retries with exponential
 //! backoff and jitter, and a circuit breaker per downstream ([`caller`],
-//! [`breaker`]); the tunables are [`settings::Settings`], read once per step
-//! (the config center is not wired in yet: see [`settings`]).
+//! [`breaker`]); the tunables are [`settings::Settings`], read once per step.
 //!
 //! **Durability.** The orchestrator logs every decision to its disk and syncs
 //! it before acting ([`log`], [`journal`]); a client is acknowledged only
@@ -29,6 +29,22 @@
 //! registry majority does not stall orders, and the staleness it allows is
 //! harmless here, where each service has one instance that never moves.
 //!
+//! **Configuration.** The settings live in the config center (3 Raft servers,
+//! `cfg0`..`cfg2`, [`crate::config`]), one key per field under `saga/prod/`
+//! ([`settings`]); an operator node (`admin`) seeds them with the variant's
+//! values at the start, so the planted `retry-storm` gets its flags off
+//! through the config center too, and can change them during the run
+//! ([`remote::SettingsChange`]). The orchestrator keeps a cache of them
+//! ([`remote::ConfigSource`]), fed by a watch (long polls on `saga/prod/`)
+//! and fenced by version: a key never goes back to an older version. A saga
+//! step never waits for the config center: until the watch has answered since
+//! the orchestrator started, steps run on the documented defaults; when it
+//! has not answered for [`remote::STALE_AFTER`], on the last known values.
+//! Such steps are counted (metric `settings fallbacks`, and `sometimes`
+//! coverage), and the run summary lists the settings changes the
+//! orchestrator took. The cache is memory only: a restarted orchestrator
+//! starts from the defaults until its first answer.
+//!
 //! **Properties** (the oracle, [`oracle`]): each step and compensation is
 //! applied at most once per order and stock adds up, checked where a
 //! participant applies them; no acknowledged order is lost, checked where the
@@ -38,7 +54,10 @@
 //! totals to the cent, stock adds up per item with nothing left reserved, and
 //! invalid orders left no trace; every acknowledged order finishes within
 //! [`TERMINATION`] of the heal (`eventually`). Coverage (`sometimes`):
-//! compensations, breaker openings, resumed sagas, duplicate requests.
+//! compensations, breaker openings, resumed sagas, duplicate requests,
+//! settings that fell back to the defaults and to the last known values. The
+//! config center's own checks (replicas agree, reads are committed and
+//! fresh, versions never go backwards) run here too.
 //! A node whose disk is wiped (`crash_wipe`) loses what it promised: such a
 //! run checks only that nothing panics.
 //!
@@ -49,7 +68,8 @@
 //! record is synced, which a group commit does 10 ms later: a crash loses an
 //! acknowledged order), `refund-without-key` (a refund is not idempotent: a
 //! retried or duplicated refund refunds again) and `retry-storm` (breakers and
-//! backoff off by their feature flags: an outage multiplies the calls).
+//! backoff off by their feature flags, written to the config center: an
+//! outage multiplies the calls).
 
 pub mod book;
 pub mod breaker;
@@ -63,11 +83,13 @@ pub mod orchestrator;
 pub mod order;
 pub mod participant;
 pub mod proto;
+pub mod remote;
 mod scenario;
 pub mod settings;
 
 pub use scenario::{
-    invalid_orders, nemesis, variant, SagaScenario, AUDITOR, CHAOS, CLIENTS, ORDERS_PER_CLIENT, TERMINATION,
+    invalid_orders, nemesis, variant, SagaScenario, ADMIN, AUDITOR, CHAOS, CLIENTS, CONFIG, ORDERS_PER_CLIENT,
+    TERMINATION,
 };
 
 /// The participants, each on a node of its name.

@@ -8,6 +8,7 @@ use super::book::Book;
 use super::log::Sagas;
 use super::order::{Order, OrderId, CATALOG};
 use super::proto::{Ending, Step};
+use super::settings::Settings;
 pub use crate::discovery::observe::bump;
 use crate::discovery::observe::Seen as RegistrySeen;
 use microsim::property::{always_or, sometimes};
@@ -35,6 +36,8 @@ pub struct Counters {
     pub duplicates: Cell<u64>,
     /// Steps that arrived after their compensation and were refused (a tombstone's work).
     pub late_steps_blocked: Cell<u64>,
+    /// Saga steps that ran on fallback settings (the config center not heard from lately).
+    pub settings_fallbacks: Cell<u64>,
 }
 
 /// The oracle's view of one run.
@@ -66,6 +69,12 @@ pub struct Oracle {
     pub seen: Counters,
     /// Breaker state changes: when, which downstream, the new state.
     pub breaker_log: RefCell<Vec<(Instant, &'static str, String)>>,
+    /// Settings the orchestrator took from the config center: when, what.
+    pub settings_log: RefCell<Vec<(Instant, String)>>,
+    /// The newest config version the orchestrator's settings cache applied.
+    pub settings_revision: Cell<u64>,
+    /// The settings the orchestrator's last saga step read.
+    pub settings_read: Cell<Option<Settings>>,
 }
 
 impl Oracle {

@@ -1,7 +1,10 @@
-//! The saga scenario: three registry servers, the orchestrator, three
-//! participants and two clients placing orders (the first also places four
-//! invalid ones); an auditor that checks the end state; the liveness check;
-//! and the suite's targeted [`nemesis`].
+//! The saga scenario: three registry servers, three config servers
+//! ([`CONFIG`]), the orchestrator, three participants and two clients placing
+//! orders (the first also places four invalid ones); an operator ([`ADMIN`])
+//! who seeds the saga's settings in the config center with the variant's
+//! values (and changes them on a schedule, [`SagaScenario::setup_with`]); an
+//! auditor that checks the end state; the liveness check; and the suite's
+//! targeted [`nemesis`].
 //!
 //! Faults end at [`CHAOS`]; every acknowledged order must have finished within
 //! [`TERMINATION`] after that.
@@ -10,20 +13,30 @@ use super::directory::REGISTRY;
 use super::oracle::Oracle;
 use super::order::{Order, OrderError, OrderId, CATALOG};
 use super::proto::{OrderRequest, OrderResponse, ORDERS_PORT};
-use super::settings::{Defaults, Settings, Source};
+use super::remote::{self, ConfigSource, SettingsChange};
+use super::settings::Settings;
 use super::{orchestrator, participant, Bugs, PARTICIPANTS};
-use crate::discovery;
+use crate::config::client::Client;
+use crate::config::server::ServerConfig;
+use crate::{config, discovery};
 use microsim::nemesis::{make_valid, Profile};
 use microsim::plan::{Fault, FaultPlan, LatencySpec, LinkRef, PlanTime, Step as PlanStep};
 use microsim::property::{always_or, sometimes};
 use microsim::scenario::{RunSpec, Scenario};
 use microsim::time::{self, Instant};
 use microsim::{rpc, Seed, Sim, SimError};
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
 /// The clients.
 pub const CLIENTS: [&str; 2] = ["client0", "client1"];
+
+/// The config center's servers (a Raft group, the config scenario's timing).
+pub const CONFIG: [&str; 3] = ["cfg0", "cfg1", "cfg2"];
+
+/// The operator who writes the settings (not in the plan's topology: never faulted).
+pub const ADMIN: &str = "admin";
 
 /// The node that checks the end state (not in the plan's topology: it is never faulted).
 pub const AUDITOR: &str = "audit";
@@ -35,7 +48,8 @@ pub const CHAOS: Duration = Duration::from_secs(3);
 /// client's last submissions and status polls, plus a saga's worst path
 /// after the heal (compensating three steps, each possibly waiting out an
 /// open breaker, 0.25 s, and a capped backoff, 0.4 s). Over 400 seeds of the
-/// suite's nemesis the last run ended 0.77 s after the heal.
+/// suite's nemesis (config outage included) the last run ended 0.65 s after
+/// the heal (0.77 s before the config center was in the scenario).
 pub const TERMINATION: Duration = Duration::from_secs(2);
 
 /// Orders per client by default (`RunSpec::workload` overrides it).
@@ -87,7 +101,8 @@ fn workload(seed: u64, per_client: u32) -> Vec<Vec<Order>> {
         .collect()
 }
 
-/// The variant's bugs and settings.
+/// The variant's bugs and the settings the operator writes to the config
+/// center (`retry-storm`'s flags among them).
 pub fn variant(name: &str) -> (Bugs, Settings) {
     let mut bugs = Bugs::default();
     let mut settings = Settings::default();
@@ -208,7 +223,7 @@ impl Scenario for SagaScenario {
 
     fn nodes(&self) -> Vec<String> {
         let services = [orchestrator::NAME].into_iter().chain(PARTICIPANTS);
-        REGISTRY.into_iter().chain(services).chain(CLIENTS).map(str::to_string).collect()
+        REGISTRY.into_iter().chain(services).chain(CLIENTS).chain(CONFIG).map(str::to_string).collect()
     }
 
     fn horizon(&self) -> Duration {
@@ -216,6 +231,18 @@ impl Scenario for SagaScenario {
     }
 
     fn setup(&self, sim: &mut Sim, spec: &RunSpec) -> Result<(), SimError> {
+        self.setup_with(sim, spec, Vec::new())
+    }
+}
+
+fn names(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+impl SagaScenario {
+    /// The scenario's setup, with the operator making `changes` to the
+    /// settings in the config center during the run.
+    pub fn setup_with(&self, sim: &mut Sim, spec: &RunSpec, changes: Vec<SettingsChange>) -> Result<(), SimError> {
         let (bugs, settings) = variant(spec.variant_of(self));
         let per_client = spec.workload.unwrap_or(ORDERS_PER_CLIENT);
         let oracle = Rc::new(Oracle { workload: workload(spec.seed.0, per_client), ..Oracle::default() });
@@ -226,9 +253,40 @@ impl Scenario for SagaScenario {
                 discovery::available::serve(members, discovery::Bugs::default(), seen.clone())
             })?;
         }
-        let source: Rc<dyn Source> = Rc::new(Defaults(settings));
+        // The config center, with its own oracle: its checks hold here too.
+        let config_oracle = Rc::new(RefCell::new(config::oracle::Oracle::new(0)));
+        let c = config_oracle.clone();
+        let observer: config::machine::Observer = Rc::new(move |e| {
+            let agreed = c.borrow_mut().applied(e);
+            always_or("config: replicas apply the same change at each revision", agreed.is_ok(), || {
+                agreed.unwrap_err()
+            });
+        });
+        let server = ServerConfig {
+            members: names(&CONFIG),
+            variant: config::Variant::Correct,
+            timing: config::scenario::TIMING,
+            observer: Some(observer),
+        };
+        for name in CONFIG {
+            let server = server.clone();
+            sim.node(name, move || config::server::serve(server.clone()))?;
+        }
+        let c = config_oracle.clone();
+        sim.node(ADMIN, move || {
+            remote::admin(Client::new(ADMIN, names(&CONFIG), c.clone()), settings, changes.clone())
+        })?;
         let o = oracle.clone();
-        sim.node(orchestrator::NAME, move || orchestrator::serve(o.clone(), source.clone(), bugs))?;
+        sim.node(orchestrator::NAME, move || {
+            // A new cache per start: what the orchestrator knew is gone with its memory.
+            let source = ConfigSource::new(o.clone());
+            let client = Client::new(orchestrator::NAME, names(&CONFIG), config_oracle.clone());
+            let o = o.clone();
+            async move {
+                microsim::spawn(remote::follow(source.clone(), client));
+                orchestrator::serve(o, source, bugs).await
+            }
+        })?;
         for service in PARTICIPANTS {
             let o = oracle.clone();
             sim.node(service, move || participant::serve(service, o.clone()))?;
@@ -250,8 +308,10 @@ impl Scenario for SagaScenario {
 /// plus what the saga must survive in every run: payment unavailable for 0.3
 /// to 1.5 s (crashed, paused or cut off; long enough for steps to time out and
 /// the breaker to open), two crashes of the orchestrator while orders are
-/// in flight, and 0.3 to 0.9 s of a slow, long-tailed link from the orchestrator
-/// to payment (late charges). Deterministic in `seed`.
+/// in flight, 0.3 to 0.9 s of a slow, long-tailed link from the orchestrator
+/// to payment (late charges), and the config center without a majority for
+/// 0.3 to 1.2 s (two of its servers crashed: the orchestrator's settings fall
+/// back to the last known values). Deterministic in `seed`.
 pub fn nemesis(seed: u64) -> FaultPlan {
     let horizon = SagaScenario.horizon();
     let profile = Profile {
@@ -296,6 +356,14 @@ pub fn nemesis(seed: u64) -> FaultPlan {
     for crash in [first, second] {
         let restart = (crash + ms(20, 300)).min(CHAOS);
         plan.steps.extend([step(crash, Fault::Crash { node: node() }), step(restart, Fault::Restart { node: node() })]);
+    }
+    let (outage, lasts) = (ms(200, 2_000), ms(300, 1_200));
+    let spared = ms(0, 3).as_millis() as usize;
+    for server in CONFIG.iter().enumerate().filter(|(i, _)| *i != spared).map(|(_, s)| s.to_string()) {
+        plan.steps.extend([
+            step(outage, Fault::Crash { node: server.clone() }),
+            step((outage + lasts).min(CHAOS), Fault::Restart { node: server }),
+        ]);
     }
     plan.steps.sort_by_key(|s| s.at);
     let mut plan = make_valid(plan, &names);
