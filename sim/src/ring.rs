@@ -52,6 +52,20 @@ impl<T> Ring<T> {
         self.tail = self.tail.wrapping_add(1);
     }
 
+    /// Appends the value `make` returns at the back, making room first, so
+    /// that the value is written straight into its slot.
+    #[inline(always)]
+    pub(crate) fn push_back_with(&mut self, make: impl FnOnce() -> T) {
+        if self.len() == self.buf.len() {
+            self.grow();
+        }
+        let i = self.tail & self.mask();
+        // SAFETY: as in `push_back`. If `make` panics, nothing was written and
+        // `tail` is unchanged, so the slot stays outside the queued range.
+        unsafe { self.buf.get_unchecked_mut(i) }.write(make());
+        self.tail = self.tail.wrapping_add(1);
+    }
+
     /// Removes the value at the front.
     #[inline]
     pub(crate) fn pop_front(&mut self) -> Option<T> {

@@ -78,8 +78,8 @@ impl<M: Message> Socket<M> {
                     // Closed by a crash: the task owning it is being dropped.
                     return Poll::Pending;
                 };
-                if let Some((from, _, payload)) = slot.queue.pop_front() {
-                    return Poll::Ready((from, downcast(payload)));
+                if let Some(env) = slot.queue.pop_front() {
+                    return Poll::Ready((env.from, downcast(env.payload)));
                 }
                 if !slot.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
                     slot.waker = Some(cx.waker().clone());
@@ -94,7 +94,7 @@ impl<M: Message> Socket<M> {
         runtime::with(|inner| {
             let mut st = inner.state.borrow_mut();
             let slot = st.net.sockets.get_mut(self.key)?;
-            slot.queue.pop_front().map(|(from, _, p)| (from, downcast(p)))
+            slot.queue.pop_front().map(|env| (env.from, downcast(env.payload)))
         })
     }
 }
@@ -132,23 +132,34 @@ pub(crate) fn send_from(from: Addr, to: Addr, payload: Payload) {
     let inner = runtime::CTX.current();
     // SAFETY: the simulation `inner` points to stays current (and alive) until
     // this function returns: `Ctx::set` resets it only when its call returns.
-    let dropped = send_in(unsafe { &*inner }, from, to, payload);
-    drop(dropped);
+    let inner = unsafe { &*inner };
+    // Full recording (a copy for the trace) and network faults go out of line.
+    if inner.send_slow.get() {
+        return send_slow(inner, from, to, payload);
+    }
+    let mut st = inner.state.borrow_mut();
+    if let Err(dropped) = st.send(from, to, payload) {
+        // Dropped at once (an unknown node): released after the borrow ends.
+        drop(st);
+        drop(dropped);
+    }
 }
 
-#[inline(always)]
-fn send_in(inner: &Inner, from: Addr, to: Addr, payload: Payload) -> Option<Payload> {
+/// A send while recording in full or under network faults.
+#[inline(never)]
+fn send_slow(inner: &Inner, from: Addr, to: Addr, payload: Payload) {
     // The trace's copy is made before borrowing the state: `Clone` is user code.
     let copy = if inner.record_full { Some(payload.clone()) } else { None };
-    if inner.net_faulty.get() {
-        return send_faulty(inner, from, to, payload, copy);
-    }
-    inner.state.borrow_mut().send(from, to, payload, copy)
+    let dropped = if inner.net_faulty.get() {
+        send_faulty(inner, from, to, payload, copy)
+    } else {
+        inner.state.borrow_mut().send_recorded(from, to, payload, copy)
+    };
+    drop(dropped);
 }
 
 /// A send while network faults are in force: the verdict first, then (outside
 /// the borrow) a twin of the payload if it is to be duplicated, then the send.
-#[cold]
 fn send_faulty(inner: &Inner, from: Addr, to: Addr, payload: Payload, copy: Option<Payload>) -> Option<Payload> {
     let verdict = inner.state.borrow_mut().fault_verdict(from.node, to.node);
     let twin = (verdict == crate::netfault::Verdict::Duplicate).then(|| payload.clone());

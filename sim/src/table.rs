@@ -43,6 +43,7 @@ impl<T> Table<T> {
     }
 
     /// The value at `index`; panics if there is none.
+    #[inline]
     pub(crate) fn get(&self, index: u32) -> &T {
         match &self.slots[index as usize] {
             Slot::Full(value) => value,

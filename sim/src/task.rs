@@ -143,14 +143,14 @@ fn drop_raw(_: *const ()) {}
 /// combinator's) is woken normally and reaches us through the wake list.
 ///
 /// When our task would be the only one in a FIFO ready queue (nothing else
-/// ready, no node paused: `direct_ok`), it is returned to be polled at once
+/// ready, no node of `nodes` paused), it is returned to be polled at once
 /// instead of being queued: the FIFO queue would hand it out next anyway. The
 /// caller polls it ([`State::take_woken`]) or queues it ([`State::queue_woken`]).
 #[inline(always)]
 pub(crate) fn wake_direct(
     tasks: &mut Tasks,
     ready: &mut crate::sched::ReadyQueue,
-    no_node_paused: bool,
+    nodes: &crate::node::Nodes,
     waker: &Waker,
 ) -> Option<Woken> {
     if !std::ptr::eq(waker.vtable(), &VTABLE) {
@@ -162,7 +162,7 @@ pub(crate) fn wake_direct(
     if slot.queued {
         return None;
     }
-    if no_node_paused && ready.is_empty_fifo() {
+    if ready.is_empty_fifo() && !nodes.any_paused() {
         return Some(Woken { key, node: slot.node, fut: slot.fut.0 });
     }
     slot.queued = true;
@@ -359,12 +359,23 @@ impl Inner {
         // (see `Tasks::remove`) instead of dropping it, and only this function
         // drops it, after the poll. Nothing else touches the future meanwhile:
         // the run loop polls one task at a time and only `poll_task` polls.
-        let result = panic::catch(|| unsafe { Pin::new_unchecked(&mut *fut.as_ptr()) }.poll(&mut cx));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            unsafe { Pin::new_unchecked(&mut *fut.as_ptr()) }.poll(&mut cx)
+        }));
+        if let Ok(Poll::Pending) = result {
+            let mut st = self.state.borrow_mut();
+            st.tasks.current = None;
+            if st.tasks.orphan.is_none() {
+                return Some(st);
+            }
+            self.after_poll(st, key, node, Ok(Poll::Pending));
+            return None;
+        }
+        // A panic's payload is turned into its message (and dropped) before the
+        // state is borrowed: dropping it runs its destructor.
+        let result = result.map_err(panic::message);
         let mut st = self.state.borrow_mut();
         st.tasks.current = None;
-        if matches!(result, Ok(Poll::Pending)) && st.tasks.orphan.is_none() {
-            return Some(st);
-        }
         self.after_poll(st, key, node, result);
         None
     }
