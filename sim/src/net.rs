@@ -13,11 +13,11 @@ use crate::payload::{Payload, PayloadType};
 use crate::ring::Ring;
 use crate::rng::{self, SimRng, Stream};
 use crate::runtime::{self, State};
-use crate::slab::{Key, Slab};
 pub use crate::socket::Socket;
 use crate::table::Table;
 use microsim_traces::{DropReason, Event, NodeIx, Port};
 use rand::Rng;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;
@@ -98,10 +98,26 @@ pub(crate) struct Envelope {
     pub(crate) payload: Payload,
 }
 
+/// A bound socket: its type, its queue and the waker of its receiver.
 pub(crate) struct SocketSlot {
     pub(crate) ty: PayloadType,
     pub(crate) queue: Ring<Envelope>,
     pub(crate) waker: Option<Waker>,
+    /// False once closed (its node crashed, or its `Socket` was dropped).
+    pub(crate) open: bool,
+}
+
+/// A socket's slot, shared by its `Socket` and its node's socket list. It is
+/// borrowed only briefly, by the receiver or by a delivery, never both at once
+/// (deliveries happen while no task runs).
+pub(crate) type SharedSlot = Rc<RefCell<SocketSlot>>;
+
+/// Closes a socket, returning the messages still queued in it.
+pub(crate) fn close_socket(slot: &SharedSlot) -> Vec<(u64, Payload)> {
+    let mut slot = slot.borrow_mut();
+    slot.open = false;
+    slot.waker = None;
+    std::mem::replace(&mut slot.queue, Ring::with_capacity(0)).map(|env| (env.msg, env.payload)).collect()
 }
 
 /// The network's state.
@@ -111,7 +127,6 @@ pub(crate) struct Net {
     links: BTreeMap<(NodeIx, NodeIx), Link>,
     fifo_tail: BTreeMap<(NodeIx, NodeIx), u64>,
     flights: Table<Envelope>,
-    pub(crate) sockets: Slab<SocketSlot>,
     /// Port names by index, shared with `port_index` (one allocation per name).
     port_names: Vec<Rc<str>>,
     port_index: BTreeMap<Rc<str>, u32>,
@@ -141,7 +156,6 @@ impl Net {
             links: BTreeMap::new(),
             fifo_tail: BTreeMap::new(),
             flights: Table::default(),
-            sockets: Slab::default(),
             port_names: Vec::new(),
             port_index: BTreeMap::new(),
             next_ephemeral: 0,
@@ -205,14 +219,6 @@ impl Net {
         self.port_names.iter().map(|n| n.to_string()).collect()
     }
 
-    /// Closes a socket, returning the messages still queued in it.
-    pub(crate) fn close_socket(&mut self, key: Key) -> Vec<(u64, Payload)> {
-        match self.sockets.remove(key) {
-            Some(slot) => slot.queue.map(|env| (env.msg, env.payload)).collect(),
-            None => Vec::new(),
-        }
-    }
-
     #[inline(always)]
     fn delivery_time(&mut self, now: u64, from: NodeIx, to: NodeIx) -> u64 {
         if !self.special_links {
@@ -260,7 +266,7 @@ impl State {
         let record = |st: &mut State, msg| st.record_send(msg, from.node, to, None);
         let Some(msg) = self.begin_send(from, to, record) else { return Err(payload) };
         let at = self.net.delivery_time(self.now, from.node, to.node);
-        let flight = self.net.flights.insert(Envelope { msg, from, to, payload });
+        let flight = self.net.flights.insert_with(move || Envelope { msg, from, to, payload });
         self.events.schedule_delivery(at, flight);
         Ok(())
     }
@@ -406,29 +412,38 @@ impl State {
                 return self.drop_delivery(flight, reason);
             }
         }
-        let Some(&(_, key)) = node.sockets.iter().find(|(p, _)| *p == to.port) else {
+        let Some((_, slot)) = node.sockets.iter().find(|(p, _)| *p == to.port) else {
             return self.drop_delivery(flight, DropReason::NoSocket);
         };
-        let slot = self.net.sockets.get_mut(key).expect("a bound port has its socket");
-        if !env.payload.same_type(slot.ty) {
-            return self.drop_delivery(flight, DropReason::TypeMismatch);
-        }
-        if slot.queue.len() >= self.net.queue_capacity {
-            return self.drop_delivery(flight, DropReason::QueueFull);
-        }
         let msg = env.msg;
-        // Moved from the flight's slot straight into the socket's queue.
-        let flights = &mut self.net.flights;
-        slot.queue.push_back_with(|| flights.remove(flight));
-        let woken = match &slot.waker {
-            Some(w) => crate::task::wake_direct(&mut self.tasks, &mut self.ready, &self.nodes, w),
-            None => None,
+        let queued = {
+            // No task runs during a delivery, so no receiver holds the slot.
+            let mut slot = slot.borrow_mut();
+            if !env.payload.same_type(slot.ty) {
+                Err(DropReason::TypeMismatch)
+            } else if slot.queue.len() >= self.net.queue_capacity {
+                Err(DropReason::QueueFull)
+            } else {
+                // Moved from the flight's slot straight into the socket's queue.
+                let flights = &mut self.net.flights;
+                // SAFETY: `remove_into` initialises the slot (or panics).
+                unsafe { slot.queue.push_back_in_place(|dst| flights.remove_into(flight, dst)) };
+                Ok(match &slot.waker {
+                    Some(w) => crate::task::wake_direct(&mut self.tasks, &mut self.ready, &self.nodes, w),
+                    None => None,
+                })
+            }
         };
-        self.stats.delivered += 1;
-        if self.rec.is_on() {
-            self.record_delivery(msg, from.node, to.node);
+        match queued {
+            Ok(woken) => {
+                self.stats.delivered += 1;
+                if self.rec.is_on() {
+                    self.record_delivery(msg, from.node, to.node);
+                }
+                woken
+            }
+            Err(reason) => self.drop_delivery(flight, reason),
         }
-        woken
     }
 
     /// Drops in-flight message `flight` at its delivery and records why; its

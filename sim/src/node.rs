@@ -113,7 +113,7 @@ pub(crate) struct Node {
     factory: Option<Factory>,
     main: Option<Key>,
     held: Vec<ReadyTask>,
-    pub(crate) sockets: Vec<(Port, Key)>,
+    pub(crate) sockets: Vec<(Port, crate::net::SharedSlot)>,
     /// The node's stream for service code, made on first use (it depends only
     /// on the seed and the name, so when it is made does not matter).
     rng: Option<Box<SimRng>>,
@@ -438,8 +438,8 @@ impl Inner {
         }
         let sockets = std::mem::take(&mut st_ref.nodes.list[ix as usize].sockets);
         let mut lost = Vec::new();
-        for (_, key) in sockets {
-            for (msg, payload) in st_ref.net.close_socket(key) {
+        for (_, slot) in sockets {
+            for (msg, payload) in crate::net::close_socket(&slot) {
                 st_ref.rec.push(now, ix, Event::Drop { msg, reason: DropReason::Crashed });
                 st_ref.stats.dropped += 1;
                 lost.push(payload);

@@ -52,17 +52,22 @@ impl<T> Ring<T> {
         self.tail = self.tail.wrapping_add(1);
     }
 
-    /// Appends the value `make` returns at the back, making room first, so
-    /// that the value is written straight into its slot.
+    /// Appends a value at the back, written in place by `init`.
+    ///
+    /// # Safety
+    ///
+    /// `init` must initialise the slot it is given, unless it panics (then
+    /// nothing is appended).
     #[inline(always)]
-    pub(crate) fn push_back_with(&mut self, make: impl FnOnce() -> T) {
+    pub(crate) unsafe fn push_back_in_place(&mut self, init: impl FnOnce(&mut MaybeUninit<T>)) {
         if self.len() == self.buf.len() {
             self.grow();
         }
         let i = self.tail & self.mask();
-        // SAFETY: as in `push_back`. If `make` panics, nothing was written and
-        // `tail` is unchanged, so the slot stays outside the queued range.
-        unsafe { self.buf.get_unchecked_mut(i) }.write(make());
+        // SAFETY: as in `push_back`; the slot is outside the queued range until
+        // `tail` moves, which happens only once `init` initialised it (the
+        // caller's promise).
+        init(unsafe { self.buf.get_unchecked_mut(i) });
         self.tail = self.tail.wrapping_add(1);
     }
 
