@@ -163,7 +163,7 @@ pub(crate) fn wake_direct(
         return None;
     }
     if ready.is_empty_fifo() && !nodes.any_paused() {
-        return Some(Woken { key, node: slot.node, fut: slot.fut.0 });
+        return Some(Woken { key, node: slot.node });
     }
     slot.queued = true;
     ready.push(ReadyTask { key: key.to_u64(), node: slot.node });
@@ -172,10 +172,10 @@ pub(crate) fn wake_direct(
 
 /// A task woken by an event that may be polled at once (see [`wake_direct`]):
 /// it is not marked queued and is in no queue.
+/// Small (two words), so that it is passed in registers.
 pub(crate) struct Woken {
     key: Key,
     node: NodeIx,
-    fut: NonNull<dyn Future<Output = ()>>,
 }
 
 fn waker_for(key: u64) -> Waker {
@@ -477,9 +477,11 @@ impl State {
             return Err(task);
         }
         self.count_step();
+        // Nothing changed the table since `wake_direct` found the task there.
+        let fut = self.tasks.slab.get(task.key).expect("a woken task is in the table").fut.0;
         self.tasks.current = Some((task.key, task.node));
         self.stats.polls += 1;
-        Ok(Taken { key: task.key, node: task.node, fut: task.fut })
+        Ok(Taken { key: task.key, node: task.node, fut })
     }
 
     /// Queues a task that [`wake_direct`] returned, as `wake_in` would have.
