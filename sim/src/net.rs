@@ -215,8 +215,9 @@ impl Net {
         }
     }
 
-    pub(crate) fn port_names(&self) -> Vec<String> {
-        self.port_names.iter().map(|n| n.to_string()).collect()
+    /// The port names, shared (no copy of the strings).
+    pub(crate) fn port_names(&self) -> Vec<Rc<str>> {
+        self.port_names.clone()
     }
 
     #[inline(always)]

@@ -169,9 +169,9 @@ impl Nodes {
         self.list.iter().filter(|n| n.status != Status::Ghost).map(|n| n.name.to_string()).collect()
     }
 
-    /// Every node name, registered or ghost, in index order.
-    pub(crate) fn names(&self) -> Vec<String> {
-        self.list.iter().map(|n| n.name.to_string()).collect()
+    /// Every node name, registered or ghost, in index order (shared, no copy).
+    pub(crate) fn names(&self) -> Vec<Rc<str>> {
+        self.list.iter().map(|n| n.name.clone()).collect()
     }
 
     /// Whether the node exists and is up or paused (its tasks may exist).
