@@ -245,7 +245,9 @@ pub(crate) enum Stop {
 }
 
 impl Inner {
-    /// Runs until the run is over or virtual time reaches `deadline`.
+    /// Runs until the run is over or virtual time reaches `deadline`. Out of
+    /// line, so that its code does not depend on its callers'.
+    #[inline(never)]
     pub(crate) fn run_loop(&self, deadline: Option<u64>) -> Stop {
         self.start_nodes();
         // Plan steps due now go before the tasks that are ready now (at the start

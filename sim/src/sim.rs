@@ -269,6 +269,13 @@ impl Sim {
             self.enter(|i| i.run_loop(None));
             self.finished = true;
         }
+        self.outcome()
+    }
+
+    /// The outcome of the finished run (out of line: kept apart from the run
+    /// loop's code).
+    #[inline(never)]
+    fn outcome(&self) -> Outcome {
         let mut st = self.inner.state.borrow_mut();
         let recording = std::mem::replace(&mut st.rec, Recording::new(RecordMode::Off));
         let parts =
