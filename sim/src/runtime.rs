@@ -201,7 +201,7 @@ impl Inner {
         let record_full = state.rec.mode() == microsim_traces::RecordMode::Full;
         Inner {
             state: RefCell::new(state),
-            wakes: RefCell::new(Vec::with_capacity(16)),
+            wakes: RefCell::new(Vec::new()),
             woken: Cell::new(false),
             seed,
             record_full,

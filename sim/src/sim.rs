@@ -298,8 +298,7 @@ impl Drop for Sim {
         // Tasks still alive are dropped inside the simulation, so that their
         // destructors (sockets, timers) find it.
         self.enter(|inner| {
-            let tasks = inner.state.borrow_mut().tasks.remove_node_tasks(None);
-            let futs: Vec<_> = tasks.into_iter().filter_map(|(_, _, f)| f).collect();
+            let futs = inner.state.borrow_mut().tasks.remove_all();
             let _ = panic::catch(move || drop(futs));
         });
     }

@@ -98,6 +98,13 @@ impl Tasks {
         Some(ReadyTask { key: key.to_u64(), node: slot.node })
     }
 
+    /// Removes every task (the simulation is being dropped; none is running),
+    /// returning their futures in slot order (as `remove_node_tasks(None)`).
+    pub(crate) fn remove_all(&mut self) -> Vec<TaskFuture> {
+        debug_assert!(self.current.is_none(), "no task runs while the simulation is dropped");
+        std::mem::take(&mut self.slab).into_values().map(|slot| slot.fut.into_future()).collect()
+    }
+
     /// Removes every task of `node` (or of every node), returning their futures.
     pub(crate) fn remove_node_tasks(&mut self, node: Option<NodeIx>) -> Vec<(u64, NodeIx, Option<TaskFuture>)> {
         let keys: Vec<Key> =
