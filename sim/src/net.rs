@@ -417,34 +417,30 @@ impl State {
             return self.drop_delivery(flight, DropReason::NoSocket);
         };
         let msg = env.msg;
-        let queued = {
-            // No task runs during a delivery, so no receiver holds the slot.
-            let mut slot = slot.borrow_mut();
-            if !env.payload.same_type(slot.ty) {
-                Err(DropReason::TypeMismatch)
-            } else if slot.queue.len() >= self.net.queue_capacity {
-                Err(DropReason::QueueFull)
-            } else {
-                // Moved from the flight's slot straight into the socket's queue.
-                let flights = &mut self.net.flights;
-                // SAFETY: `remove_into` initialises the slot (or panics).
-                unsafe { slot.queue.push_back_in_place(|dst| flights.remove_into(flight, dst)) };
-                Ok(match &slot.waker {
-                    Some(w) => crate::task::wake_direct(&mut self.tasks, &mut self.ready, &self.nodes, w),
-                    None => None,
-                })
+        // No task runs during a delivery, so no receiver holds the slot.
+        let mut slot = slot.borrow_mut();
+        let reason = if !env.payload.same_type(slot.ty) {
+            DropReason::TypeMismatch
+        } else if slot.queue.len() >= self.net.queue_capacity {
+            DropReason::QueueFull
+        } else {
+            // Moved from the flight's slot straight into the socket's queue.
+            let flights = &mut self.net.flights;
+            // SAFETY: `remove_into` initialises the slot (or panics).
+            unsafe { slot.queue.push_back_in_place(|dst| flights.remove_into(flight, dst)) };
+            let woken = match &slot.waker {
+                Some(w) => crate::task::wake_direct(&mut self.tasks, &mut self.ready, &self.nodes, w),
+                None => None,
+            };
+            drop(slot);
+            self.stats.delivered += 1;
+            if self.rec.is_on() {
+                self.record_delivery(msg, from.node, to.node);
             }
+            return woken;
         };
-        match queued {
-            Ok(woken) => {
-                self.stats.delivered += 1;
-                if self.rec.is_on() {
-                    self.record_delivery(msg, from.node, to.node);
-                }
-                woken
-            }
-            Err(reason) => self.drop_delivery(flight, reason),
-        }
+        drop(slot);
+        self.drop_delivery(flight, reason)
     }
 
     /// Drops in-flight message `flight` at its delivery and records why; its
