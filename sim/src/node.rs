@@ -191,6 +191,10 @@ impl Nodes {
     /// Whether node `ix` is a ghost (addressed, never registered).
     #[inline(always)]
     pub(crate) fn is_ghost(&self, ix: NodeIx) -> bool {
+        // Only the status of a ghost is looked at (an index from another
+        // simulation is caught in debug builds; in release its message is
+        // dropped at delivery, as to a node that is down).
+        debug_assert!((ix as usize) < self.list.len(), "node index {ix} of another simulation");
         self.any_ghost && self.list[ix as usize].status == Status::Ghost
     }
 
