@@ -110,7 +110,7 @@ impl Inner {
             }
             other => unreachable!("{} is applied by Inner::apply", other.kind()),
         }
-        self.net_faulty.set(st.net.refresh_faulty());
+        self.set_net_faulty(st.net.refresh_faulty());
         Ok(())
     }
 
@@ -123,7 +123,7 @@ impl Inner {
             let st = &mut *st;
             let clogged = st.net.faults.heal_all();
             st.release_held(&clogged);
-            self.net_faulty.set(st.net.refresh_faulty());
+            self.set_net_faulty(st.net.refresh_faulty());
             let now = st.now;
             let mut crashed = Vec::new();
             let mut paused = Vec::new();

@@ -12,12 +12,12 @@ use crate::netfault::{NetFaults, Verdict};
 use crate::payload::{Payload, PayloadType};
 use crate::ring::Ring;
 use crate::rng::{self, SimRng, Stream};
-use crate::runtime::{self, Next, State};
-use crate::slab::{Key, Slab};
+use crate::runtime::{self, State};
 pub use crate::socket::Socket;
 use crate::table::Table;
 use microsim_traces::{DropReason, Event, NodeIx, Port};
 use rand::Rng;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;
@@ -90,17 +90,34 @@ impl<T: ToAddr + ?Sized> ToAddr for &T {
     }
 }
 
-struct Envelope {
-    msg: u64,
-    from: Addr,
-    to: Addr,
-    payload: Payload,
+/// A message: in flight (in `Net::flights`), then queued in its socket.
+pub(crate) struct Envelope {
+    pub(crate) msg: u64,
+    pub(crate) from: Addr,
+    pub(crate) to: Addr,
+    pub(crate) payload: Payload,
 }
 
+/// A bound socket: its type, its queue and the waker of its receiver.
 pub(crate) struct SocketSlot {
     pub(crate) ty: PayloadType,
-    pub(crate) queue: Ring<(Addr, u64, Payload)>,
+    pub(crate) queue: Ring<Envelope>,
     pub(crate) waker: Option<Waker>,
+    /// False once closed (its node crashed, or its `Socket` was dropped).
+    pub(crate) open: bool,
+}
+
+/// A socket's slot, shared by its `Socket` and its node's socket list. It is
+/// borrowed only briefly, by the receiver or by a delivery, never both at once
+/// (deliveries happen while no task runs).
+pub(crate) type SharedSlot = Rc<RefCell<SocketSlot>>;
+
+/// Closes a socket, returning the messages still queued in it.
+pub(crate) fn close_socket(slot: &SharedSlot) -> Vec<(u64, Payload)> {
+    let mut slot = slot.borrow_mut();
+    slot.open = false;
+    slot.waker = None;
+    std::mem::replace(&mut slot.queue, Ring::with_capacity(0)).map(|env| (env.msg, env.payload)).collect()
 }
 
 /// The network's state.
@@ -110,13 +127,15 @@ pub(crate) struct Net {
     links: BTreeMap<(NodeIx, NodeIx), Link>,
     fifo_tail: BTreeMap<(NodeIx, NodeIx), u64>,
     flights: Table<Envelope>,
-    pub(crate) sockets: Slab<SocketSlot>,
     /// Port names by index, shared with `port_index` (one allocation per name).
     port_names: Vec<Rc<str>>,
     port_index: BTreeMap<Rc<str>, u32>,
     next_ephemeral: u32,
     next_msg: u64,
     queue_capacity: usize,
+    /// The payload of a message just dropped at its delivery, for the run loop
+    /// to drop once the state is released.
+    pub(crate) dropped: Option<Payload>,
     /// Partitions, cuts, clogs, loss and duplication in force.
     pub(crate) faults: NetFaults,
     /// Messages held on clogged links, by link, in send order (flight slots).
@@ -137,12 +156,12 @@ impl Net {
             links: BTreeMap::new(),
             fifo_tail: BTreeMap::new(),
             flights: Table::default(),
-            sockets: Slab::default(),
             port_names: Vec::new(),
             port_index: BTreeMap::new(),
             next_ephemeral: 0,
             next_msg: 0,
             queue_capacity: config.limits.queue_capacity,
+            dropped: None,
             faults: NetFaults::default(),
             held: BTreeMap::new(),
             faulty: false,
@@ -196,16 +215,9 @@ impl Net {
         }
     }
 
-    pub(crate) fn port_names(&self) -> Vec<String> {
-        self.port_names.iter().map(|n| n.to_string()).collect()
-    }
-
-    /// Closes a socket, returning the messages still queued in it.
-    pub(crate) fn close_socket(&mut self, key: Key) -> Vec<(u64, Payload)> {
-        match self.sockets.remove(key) {
-            Some(slot) => slot.queue.map(|(_, msg, p)| (msg, p)).collect(),
-            None => Vec::new(),
-        }
+    /// The port names, shared (no copy of the strings).
+    pub(crate) fn port_names(&self) -> Vec<Rc<str>> {
+        self.port_names.clone()
     }
 
     #[inline(always)]
@@ -247,13 +259,32 @@ impl Net {
 }
 
 impl State {
-    /// Sends `payload`; returns it when it was dropped at once (to be dropped by
-    /// the caller after the state borrow ends).
+    /// Sends `payload` (not recording in full, no network fault in force);
+    /// gives it back when it was dropped at once (to be dropped by the caller
+    /// after the state borrow ends).
     #[inline(always)]
-    /// `copy` is a clone of the payload for the trace, made by the caller before
-    /// borrowing the state (cloning runs user code); `None` unless recording in full.
-    pub(crate) fn send(&mut self, from: Addr, to: Addr, payload: Payload, copy: Option<Payload>) -> Option<Payload> {
-        let Some(msg) = self.begin_send(from, to, copy) else { return Some(payload) };
+    pub(crate) fn send(&mut self, from: Addr, to: Addr, payload: Payload) -> Result<(), Payload> {
+        let record = |st: &mut State, msg| st.record_send(msg, from.node, to, None);
+        let Some(msg) = self.begin_send(from, to, record) else { return Err(payload) };
+        let at = self.net.delivery_time(self.now, from.node, to.node);
+        let flight = self.net.flights.insert_with(move || Envelope { msg, from, to, payload });
+        self.events.schedule_delivery(at, flight);
+        Ok(())
+    }
+
+    /// `send` while recording in full: `copy` is a clone of the payload for the
+    /// trace, made by the caller before borrowing the state (cloning runs user code).
+    /// Inlined into the one caller, the out-of-line `socket::send_slow`.
+    #[inline(always)]
+    pub(crate) fn send_recorded(
+        &mut self,
+        from: Addr,
+        to: Addr,
+        payload: Payload,
+        copy: Option<Payload>,
+    ) -> Option<Payload> {
+        let record = |st: &mut State, msg| st.record_send(msg, from.node, to, copy);
+        let Some(msg) = self.begin_send(from, to, record) else { return Some(payload) };
         let at = self.net.delivery_time(self.now, from.node, to.node);
         let flight = self.net.flights.insert(Envelope { msg, from, to, payload });
         self.events.schedule_delivery(at, flight);
@@ -263,20 +294,22 @@ impl State {
     /// Numbers and records a send; `None` (and the drop recorded) when the
     /// destination names no node.
     #[inline(always)]
-    fn begin_send(&mut self, from: Addr, to: Addr, copy: Option<Payload>) -> Option<u64> {
+    /// `record` records the send (called only when recording is on).
+    fn begin_send(&mut self, from: Addr, to: Addr, record: impl FnOnce(&mut State, u64)) -> Option<u64> {
         // `next_msg` also counts the messages sent (see `Net::sent`).
         self.net.next_msg += 1;
         let msg = self.net.next_msg;
         if self.rec.is_on() {
-            self.record_send(msg, from.node, to, copy);
+            record(self, msg);
         }
-        if self.nodes.list[to.node as usize].status == crate::node::Status::Ghost {
+        if self.nodes.is_ghost(to.node) {
             self.drop_at_send(msg, from.node, DropReason::UnknownNode);
             return None;
         }
         Some(msg)
     }
 
+    #[cold]
     fn drop_at_send(&mut self, msg: u64, from: NodeIx, reason: DropReason) {
         self.rec.push(self.now, from, Event::Drop { msg, reason });
         self.stats.dropped += 1;
@@ -308,7 +341,8 @@ impl State {
         verdict: Verdict,
         twin: Option<Payload>,
     ) -> Option<Payload> {
-        let Some(msg) = self.begin_send(from, to, copy) else { return Some(payload) };
+        let record = |st: &mut State, msg| st.record_send(msg, from.node, to, copy);
+        let Some(msg) = self.begin_send(from, to, record) else { return Some(payload) };
         let reason = match verdict {
             Verdict::Partitioned => DropReason::Partitioned,
             Verdict::Cut => DropReason::Cut,
@@ -360,50 +394,64 @@ impl State {
         self.rec.push(self.now, to, Event::Deliver { msg, from });
     }
 
-    /// Delivers in-flight message `flight` now (`Run`: the receiving task may be
-    /// polled at once), or drops it (`Dropped`: the payload, for the caller to drop).
+    /// Delivers in-flight message `flight` now; `Some`: the receiving task, to
+    /// be polled at once. A message that cannot be delivered is dropped: its
+    /// payload is left in `Net::dropped`, for the caller to drop once the state
+    /// is released.
     #[inline(always)]
-    pub(crate) fn deliver(&mut self, flight: u32) -> Next {
-        let env = self.net.flights.remove(flight);
-        let now = self.now;
-        let node = &self.nodes.list[env.to.node as usize];
-        let blocked = if self.net.faulty { self.net.faults.reachable(env.from.node, env.to.node) } else { None };
-        let reason = if !self.nodes.is_running(env.to.node) {
-            Some(DropReason::NodeDown)
-        } else if let Some(blocked) = blocked {
-            // A partition or cut that began while the message was on the wire.
-            Some(if blocked == Verdict::Cut { DropReason::Cut } else { DropReason::Partitioned })
-        } else {
-            match node.sockets.iter().find(|(p, _)| *p == env.to.port) {
-                None => Some(DropReason::NoSocket),
-                Some(&(_, key)) => {
-                    let slot = self.net.sockets.get_mut(key).expect("a bound port has its socket");
-                    if !env.payload.same_type(slot.ty) {
-                        Some(DropReason::TypeMismatch)
-                    } else if slot.queue.len() >= self.net.queue_capacity {
-                        Some(DropReason::QueueFull)
-                    } else {
-                        slot.queue.push_back((env.from, env.msg, env.payload));
-                        let no_node_paused = !self.nodes.any_paused();
-                        let woken = match &slot.waker {
-                            Some(w) => crate::task::wake_direct(&mut self.tasks, &mut self.ready, no_node_paused, w),
-                            None => None,
-                        };
-                        self.stats.delivered += 1;
-                        if self.rec.is_on() {
-                            self.record_delivery(env.msg, env.from.node, env.to.node);
-                        }
-                        return match woken {
-                            Some(task) => Next::Run(task),
-                            None => Next::Handled,
-                        };
-                    }
-                }
-            }
+    pub(crate) fn deliver(&mut self, flight: u32) -> Option<crate::task::Woken> {
+        let env = self.net.flights.get(flight);
+        let (from, to) = (env.from, env.to);
+        // Why it is dropped, in this order: the node is down, a partition or cut
+        // began while it was on the wire, no socket, another type, a full queue.
+        let Some(node) = self.nodes.list.get(to.node as usize).filter(|n| n.status.is_running()) else {
+            return self.drop_delivery(flight, DropReason::NodeDown);
         };
-        let reason = reason.expect("every path that did not deliver has a reason");
-        self.rec.push(now, env.to.node, Event::Drop { msg: env.msg, reason });
+        if self.net.faulty {
+            if let Some(blocked) = self.net.faults.reachable(from.node, to.node) {
+                let reason = if blocked == Verdict::Cut { DropReason::Cut } else { DropReason::Partitioned };
+                return self.drop_delivery(flight, reason);
+            }
+        }
+        let Some((_, slot)) = node.sockets.iter().find(|(p, _)| *p == to.port) else {
+            return self.drop_delivery(flight, DropReason::NoSocket);
+        };
+        let msg = env.msg;
+        // No task runs during a delivery, so no receiver holds the slot.
+        let mut slot = slot.borrow_mut();
+        let reason = if !env.payload.same_type(slot.ty) {
+            DropReason::TypeMismatch
+        } else if slot.queue.len() >= self.net.queue_capacity {
+            DropReason::QueueFull
+        } else {
+            // Moved from the flight's slot straight into the socket's queue.
+            let flights = &mut self.net.flights;
+            // SAFETY: `remove_into` initialises the slot (or panics).
+            unsafe { slot.queue.push_back_in_place(|dst| flights.remove_into(flight, dst)) };
+            let woken = match &slot.waker {
+                Some(w) => crate::task::wake_direct(&mut self.tasks, &mut self.ready, &self.nodes, w),
+                None => None,
+            };
+            drop(slot);
+            self.stats.delivered += 1;
+            if self.rec.is_on() {
+                self.record_delivery(msg, from.node, to.node);
+            }
+            return woken;
+        };
+        drop(slot);
+        self.drop_delivery(flight, reason)
+    }
+
+    /// Drops in-flight message `flight` at its delivery and records why; its
+    /// payload goes to `Net::dropped`.
+    #[cold]
+    fn drop_delivery(&mut self, flight: u32, reason: DropReason) -> Option<crate::task::Woken> {
+        let env = self.net.flights.remove(flight);
+        self.rec.push(self.now, env.to.node, Event::Drop { msg: env.msg, reason });
         self.stats.dropped += 1;
-        Next::Dropped(env.payload)
+        debug_assert!(self.net.dropped.is_none(), "the run loop drops each dropped payload at once");
+        self.net.dropped = Some(env.payload);
+        None
     }
 }

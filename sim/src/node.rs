@@ -88,6 +88,12 @@ pub(crate) enum Status {
 }
 
 impl Status {
+    /// Up or paused: its sockets take deliveries.
+    #[inline]
+    pub(crate) fn is_running(self) -> bool {
+        matches!(self, Status::Up | Status::Paused)
+    }
+
     fn name(self) -> &'static str {
         match self {
             Status::Waiting => "not started",
@@ -107,7 +113,7 @@ pub(crate) struct Node {
     factory: Option<Factory>,
     main: Option<Key>,
     held: Vec<ReadyTask>,
-    pub(crate) sockets: Vec<(Port, Key)>,
+    pub(crate) sockets: Vec<(Port, crate::net::SharedSlot)>,
     /// The node's stream for service code, made on first use (it depends only
     /// on the seed and the name, so when it is made does not matter).
     rng: Option<Box<SimRng>>,
@@ -141,6 +147,10 @@ pub(crate) struct Nodes {
     by_name: BTreeMap<Rc<str>, NodeIx>,
     clients: usize,
     clients_running: usize,
+    /// `clients > 0 && clients_running == 0`, kept up to date (one load for the run loop).
+    clients_done: bool,
+    /// Whether any ghost node exists (none: a send skips the status check).
+    any_ghost: bool,
     /// How many nodes are paused (zero lets the scheduler skip the status check).
     paused: usize,
 }
@@ -159,14 +169,14 @@ impl Nodes {
         self.list.iter().filter(|n| n.status != Status::Ghost).map(|n| n.name.to_string()).collect()
     }
 
-    /// Every node name, registered or ghost, in index order.
-    pub(crate) fn names(&self) -> Vec<String> {
-        self.list.iter().map(|n| n.name.to_string()).collect()
+    /// Every node name, registered or ghost, in index order (shared, no copy).
+    pub(crate) fn names(&self) -> Vec<Rc<str>> {
+        self.list.iter().map(|n| n.name.clone()).collect()
     }
 
     /// Whether the node exists and is up or paused (its tasks may exist).
     pub(crate) fn is_running(&self, ix: NodeIx) -> bool {
-        matches!(self.list.get(ix as usize).map(|n| n.status), Some(Status::Up | Status::Paused))
+        self.list.get(ix as usize).is_some_and(|n| n.status.is_running())
     }
 
     /// The index of `name`, adding it as a ghost (never started) if unknown.
@@ -174,7 +184,24 @@ impl Nodes {
         if let Some(ix) = self.lookup(name) {
             return ix;
         }
+        self.any_ghost = true;
         self.push(name, false, Status::Ghost, None)
+    }
+
+    /// Whether node `ix` is a ghost (addressed, never registered).
+    #[inline(always)]
+    pub(crate) fn is_ghost(&self, ix: NodeIx) -> bool {
+        // Only the status of a ghost is looked at (an index from another
+        // simulation is caught in debug builds; in release its message is
+        // dropped at delivery, as to a node that is down).
+        debug_assert!((ix as usize) < self.list.len(), "node index {ix} of another simulation");
+        self.any_ghost && self.list[ix as usize].status == Status::Ghost
+    }
+
+    /// Changes the count of running clients by `delta`, keeping `clients_done`.
+    fn add_running_clients(&mut self, delta: isize) {
+        self.clients_running = self.clients_running.checked_add_signed(delta).expect("client count");
+        self.clients_done = self.clients > 0 && self.clients_running == 0;
     }
 
     fn push(&mut self, name: &str, client: bool, status: Status, factory: Option<Factory>) -> NodeIx {
@@ -220,7 +247,7 @@ impl Nodes {
     /// Whether clients were registered and none is running any more.
     #[inline]
     pub(crate) fn clients_done(&self) -> bool {
-        self.clients > 0 && self.clients_running == 0
+        self.clients_done
     }
 
     /// The names of the clients whose main task is still running.
@@ -266,7 +293,7 @@ impl State {
         if n.main == Some(key) {
             n.main = None;
             if n.client {
-                self.nodes.clients_running -= 1;
+                self.nodes.add_running_clients(-1);
             }
         }
     }
@@ -294,6 +321,7 @@ impl Inner {
             };
             if client {
                 st.nodes.clients += 1;
+                st.nodes.add_running_clients(0);
             }
             if !st.started {
                 return Ok(());
@@ -349,7 +377,7 @@ impl Inner {
         let node = &mut st.nodes.list[ix as usize];
         node.main = key;
         if node.client && key.is_some() {
-            st.nodes.clients_running += 1;
+            st.nodes.add_running_clients(1);
         }
     }
 
@@ -401,7 +429,7 @@ impl Inner {
             disk.crash(rng)
         };
         if node.main.take().is_some() && node.client {
-            st_ref.nodes.clients_running -= 1;
+            st_ref.nodes.add_running_clients(-1);
         }
         if wipe {
             st_ref.record_fault(ix, format_args!("disk of {name} wiped"));
@@ -414,8 +442,8 @@ impl Inner {
         }
         let sockets = std::mem::take(&mut st_ref.nodes.list[ix as usize].sockets);
         let mut lost = Vec::new();
-        for (_, key) in sockets {
-            for (msg, payload) in st_ref.net.close_socket(key) {
+        for (_, slot) in sockets {
+            for (msg, payload) in crate::net::close_socket(&slot) {
                 st_ref.rec.push(now, ix, Event::Drop { msg, reason: DropReason::Crashed });
                 st_ref.stats.dropped += 1;
                 lost.push(payload);

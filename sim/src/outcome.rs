@@ -2,9 +2,10 @@
 
 use crate::payload::PayloadLog;
 use crate::time::Instant;
-use microsim_traces::{PackedTrace, Trace, TraceHash};
+use microsim_traces::{Header, PackedTrace, Recording, Trace, TraceHash};
 use std::cell::{OnceCell, RefCell};
 use std::fmt::{self, Write};
+use std::rc::Rc;
 use std::time::Duration;
 
 /// Why a run failed.
@@ -160,18 +161,55 @@ pub struct Stats {
 /// in the order of the sends.
 pub(crate) type Unrendered = PayloadLog;
 
+/// What a trace's header says of a run, kept without copying the names (the
+/// header's strings are made only if the trace is read).
+pub(crate) struct HeaderParts {
+    pub(crate) seed: u64,
+    pub(crate) nodes: Vec<Rc<str>>,
+    pub(crate) ports: Vec<Rc<str>>,
+}
+
+impl HeaderParts {
+    pub(crate) fn header(&self) -> Header {
+        Header {
+            microsim_version: env!("CARGO_PKG_VERSION").to_string(),
+            seed: self.seed,
+            rng: crate::rng::RNG_ALGORITHM.to_string(),
+            nodes: self.nodes.iter().map(|n| n.to_string()).collect(),
+            ports: self.ports.iter().map(|p| p.to_string()).collect(),
+            ..Header::default()
+        }
+    }
+}
+
+/// A finished recording, packed; or, when recording was off (nothing to hash,
+/// nothing recorded), the parts of its header, finished only if it is read.
+enum Raw {
+    Packed(PackedTrace),
+    Off(Recording, HeaderParts),
+}
+
 /// The trace of a run, unpacked (with the texts of sent messages rendered) on
 /// first use.
 pub(crate) struct LazyTrace {
     trace: OnceCell<Trace>,
-    raw: RefCell<Option<(PackedTrace, Unrendered)>>,
+    raw: RefCell<Option<(Raw, Unrendered)>>,
     hash: Option<TraceHash>,
 }
 
 impl LazyTrace {
-    pub(crate) fn new(packed: PackedTrace, unrendered: Unrendered) -> LazyTrace {
-        let hash = packed.hash();
-        LazyTrace { trace: OnceCell::new(), raw: RefCell::new(Some((packed, unrendered))), hash }
+    /// The trace of `recording` under the header `parts` describe.
+    pub(crate) fn new(recording: Recording, parts: HeaderParts, unrendered: Unrendered) -> LazyTrace {
+        let raw = if recording.is_on() {
+            Raw::Packed(recording.finish_packed(parts.header()))
+        } else {
+            Raw::Off(recording, parts)
+        };
+        let hash = match &raw {
+            Raw::Packed(packed) => packed.hash(),
+            Raw::Off(..) => None,
+        };
+        LazyTrace { trace: OnceCell::new(), raw: RefCell::new(Some((raw, unrendered))), hash }
     }
 
     /// A trace that is already unpacked.
@@ -182,7 +220,11 @@ impl LazyTrace {
 
     fn get(&self) -> &Trace {
         self.trace.get_or_init(|| {
-            let (packed, mut unrendered) = self.raw.borrow_mut().take().expect("unpacked once");
+            let (raw, mut unrendered) = self.raw.borrow_mut().take().expect("unpacked once");
+            let packed = match raw {
+                Raw::Packed(packed) => packed,
+                Raw::Off(recording, parts) => recording.finish_packed(parts.header()),
+            };
             // Deferred texts are asked for in send order, as the log keeps them.
             packed.unpack(|_, s| {
                 if let Some(payload) = unrendered.pop_front() {

@@ -49,6 +49,13 @@ pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, String> {
     panic::catch_unwind(AssertUnwindSafe(f)).map_err(|payload| take_message(&*payload))
 }
 
+/// The message of a panic caught with `catch_unwind` (as `catch` gives it);
+/// drops the payload.
+#[cold]
+pub(crate) fn message(payload: Box<dyn std::any::Any + Send>) -> String {
+    take_message(&*payload)
+}
+
 fn take_message(payload: &(dyn std::any::Any + Send)) -> String {
     LAST.with(|l| l.borrow_mut().take()).unwrap_or_else(|| payload_message(payload))
 }

@@ -52,6 +52,25 @@ impl<T> Ring<T> {
         self.tail = self.tail.wrapping_add(1);
     }
 
+    /// Appends a value at the back, written in place by `init`.
+    ///
+    /// # Safety
+    ///
+    /// `init` must initialise the slot it is given, unless it panics (then
+    /// nothing is appended).
+    #[inline(always)]
+    pub(crate) unsafe fn push_back_in_place(&mut self, init: impl FnOnce(&mut MaybeUninit<T>)) {
+        if self.len() == self.buf.len() {
+            self.grow();
+        }
+        let i = self.tail & self.mask();
+        // SAFETY: as in `push_back`; the slot is outside the queued range until
+        // `tail` moves, which happens only once `init` initialised it (the
+        // caller's promise).
+        init(unsafe { self.buf.get_unchecked_mut(i) });
+        self.tail = self.tail.wrapping_add(1);
+    }
+
     /// Removes the value at the front.
     #[inline]
     pub(crate) fn pop_front(&mut self) -> Option<T> {

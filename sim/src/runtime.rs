@@ -14,7 +14,7 @@ use crate::payload::Payload;
 use crate::sched::ReadyQueue;
 use crate::task::Tasks;
 use crate::time::Instant;
-use crate::timer::Events;
+use crate::timer::{Events, What};
 use microsim_traces::{NodeIx, Recording, NO_NODE};
 use std::cell::{Cell, RefCell};
 
@@ -113,6 +113,9 @@ pub(crate) struct Inner {
     /// Whether network faults are in force (a copy of `Net::faulty` that sends
     /// read without borrowing the state).
     pub(crate) net_faulty: Cell<bool>,
+    /// `record_full || net_faulty`: whether a send takes the out-of-line path
+    /// (one test on the common path).
+    pub(crate) send_slow: Cell<bool>,
 }
 
 /// The mutable state of a simulation, borrowed briefly by every operation.
@@ -129,6 +132,8 @@ pub(crate) struct State {
     pub(crate) stats: Stats,
     /// The first failure of the run; the run stops as soon as one is set.
     pub(crate) failure: Option<Failure>,
+    /// `failure.is_some()` (a flag for the run loop).
+    failed: bool,
     /// Whether the nodes have been started.
     pub(crate) started: bool,
     /// Steps that may still be taken before `config.limits.max_steps` is exceeded
@@ -177,6 +182,7 @@ impl Inner {
             rec,
             stats: Stats::default(),
             failure: None,
+            failed: false,
             started: false,
             steps_left: config.limits.max_steps,
             steps_over: 0,
@@ -195,12 +201,19 @@ impl Inner {
         let record_full = state.rec.mode() == microsim_traces::RecordMode::Full;
         Inner {
             state: RefCell::new(state),
-            wakes: RefCell::new(Vec::with_capacity(16)),
+            wakes: RefCell::new(Vec::new()),
             woken: Cell::new(false),
             seed,
             record_full,
             net_faulty: Cell::new(false),
+            send_slow: Cell::new(record_full),
         }
+    }
+
+    /// Sets `net_faulty` (and `send_slow` with it).
+    pub(crate) fn set_net_faulty(&self, faulty: bool) {
+        self.net_faulty.set(faulty);
+        self.send_slow.set(faulty || self.record_full);
     }
 
     /// The node whose task is running, or `NO_NODE` on the test's side.
@@ -232,7 +245,9 @@ pub(crate) enum Stop {
 }
 
 impl Inner {
-    /// Runs until the run is over or virtual time reaches `deadline`.
+    /// Runs until the run is over or virtual time reaches `deadline`. Out of
+    /// line, so that its code does not depend on its callers'.
+    #[inline(never)]
     pub(crate) fn run_loop(&self, deadline: Option<u64>) -> Stop {
         self.start_nodes();
         // Plan steps due now go before the tasks that are ready now (at the start
@@ -256,13 +271,36 @@ impl Inner {
             // The plan's next step changes only here (`pop_step`, after which the
             // loop comes back here), so the stop time holds until then.
             let stop = st.event_stop(deadline);
+            // Polls a task an event woke, if the FIFO queue would give it next
+            // anyway (unless wakes from outside the simulator wait to be queued
+            // before it); else queues it. A macro, expanded once per kind of
+            // event, so that each event's result is branched on directly.
+            macro_rules! run_woken {
+                ($task:expr) => {
+                    let task = $task;
+                    if self.woken.get() {
+                        st.queue_woken(task);
+                    } else {
+                        match st.take_woken(task) {
+                            Ok(task) => {
+                                drop(st);
+                                match self.poll_task(task) {
+                                    Some(again) => st = again,
+                                    None => break,
+                                }
+                            }
+                            Err(task) => st.queue_woken(task),
+                        }
+                    }
+                };
+            }
             // The borrow is kept while events are handled (no user code runs)
             // and released before a task is polled or a payload dropped.
             loop {
                 if self.woken.get() {
                     self.drain_wakes(&mut st);
                 }
-                if st.failure.is_some() {
+                if st.failed {
                     return Stop::Finished;
                 }
                 if let Some(task) = st.take_ready_task() {
@@ -276,34 +314,43 @@ impl Inner {
                 if st.nodes.clients_done() {
                     return Stop::Finished;
                 }
-                match st.next_event(deadline, stop) {
-                    Ok(Next::Handled) => {}
-                    // The woken task is the one the FIFO queue would give next, unless
-                    // wakes from outside the simulator wait to be queued before it.
-                    Ok(Next::Run(task)) if !self.woken.get() => match st.take_woken(task) {
-                        Ok(task) => {
-                            drop(st);
-                            match self.poll_task(task) {
-                                Some(again) => st = again,
-                                None => break,
-                            }
+                match st.next_due(deadline, stop) {
+                    Some(What::Deliver(flight)) => match st.deliver(flight) {
+                        Some(task) => {
+                            run_woken!(task);
                         }
-                        Err(task) => st.queue_woken(task),
+                        // The payload of a dropped message is released after the borrow ends.
+                        None if st.net.dropped.is_some() => {
+                            let dropped = st.net.dropped.take();
+                            drop(st);
+                            drop(dropped);
+                            break;
+                        }
+                        None => {}
                     },
-                    Ok(Next::Run(task)) => st.queue_woken(task),
-                    // Payloads of dropped messages are released after the borrow ends.
-                    Ok(Next::Dropped(dropped)) => {
-                        drop(st);
-                        drop(dropped);
-                        break;
+                    Some(What::Timer(key)) => {
+                        if let Some(task) = st.fire_timer(key) {
+                            run_woken!(task);
+                        }
                     }
-                    Ok(Next::PlanStep) => {
-                        let step = st.pop_step().expect("a step is due");
-                        drop(st);
-                        self.apply_step(&step);
-                        break;
-                    }
-                    Err(stop) => return stop,
+                    None => match st.next_event_slow(deadline) {
+                        Ok(Next::Handled) => {}
+                        Ok(Next::Run(task)) => {
+                            run_woken!(task);
+                        }
+                        Ok(Next::Dropped(dropped)) => {
+                            drop(st);
+                            drop(dropped);
+                            break;
+                        }
+                        Ok(Next::PlanStep) => {
+                            let step = st.pop_step().expect("a step is due");
+                            drop(st);
+                            self.apply_step(&step);
+                            break;
+                        }
+                        Err(stop) => return stop,
+                    },
                 }
             }
         }
@@ -344,25 +391,25 @@ impl State {
             .min(deadline.map_or(u64::MAX, |d| d.saturating_add(1)))
     }
 
-    /// `stop` is [`State::event_stop`] (kept by the caller while it holds).
-    #[inline]
-    fn next_event(&mut self, deadline: Option<u64>, stop: u64) -> Result<Next, Stop> {
-        // The common case: the earliest event comes before `stop` and a step is
-        // left (two comparisons).
-        if let Some(time) = self.events.peek_time() {
-            debug_assert_eq!(stop, self.event_stop(deadline));
-            if time < stop && self.steps_left != 0 {
-                self.steps_left -= 1;
-                debug_assert!(time >= self.now, "time went backwards: {time} < {}", self.now);
-                self.now = time;
-                let event = self.events.pop().expect("peeked event is there");
-                return Ok(self.handle_event(event));
-            }
+    /// The common case of taking the next event: it comes before `stop`
+    /// ([`State::event_stop`], kept by the caller while it holds) and a step is
+    /// left (two comparisons). Takes it, moving time to it; `None` when
+    /// [`State::next_event_slow`] must decide.
+    #[inline(always)]
+    fn next_due(&mut self, deadline: Option<u64>, stop: u64) -> Option<What> {
+        let time = self.events.peek_time()?;
+        debug_assert_eq!(stop, self.event_stop(deadline));
+        if time < stop && self.steps_left != 0 {
+            self.steps_left -= 1;
+            debug_assert!(time >= self.now, "time went backwards: {time} < {}", self.now);
+            self.now = time;
+            let event = self.events.pop().expect("peeked event is there");
+            return Some(event.what());
         }
-        self.next_event_slow(deadline)
+        None
     }
 
-    /// `next_event` when a plan step, a deadline or a limit may come first.
+    /// Taking the next event when a plan step, a deadline or a limit may come first.
     #[inline(never)]
     fn next_event_slow(&mut self, deadline: Option<u64>) -> Result<Next, Stop> {
         let event_time = self.events.peek_time();
@@ -423,6 +470,7 @@ impl State {
     pub(crate) fn fail(&mut self, failure: Failure) {
         if self.failure.is_none() {
             self.failure = Some(failure);
+            self.failed = true;
         }
     }
 

@@ -7,11 +7,10 @@ use crate::log::SimSubscriber;
 use crate::node::{erase, NodeExit};
 use crate::outcome::{LazyTrace, Outcome, Stats};
 use crate::panic;
-use crate::rng::RNG_ALGORITHM;
 use crate::runtime::{Inner, Stop, CTX};
 use crate::sched::Scheduler;
 use crate::time::Instant;
-use microsim_traces::{Header, Level, RecordMode, Recording};
+use microsim_traces::{Level, RecordMode, Recording};
 use std::fmt;
 use std::future::Future;
 use std::time::Duration;
@@ -270,22 +269,23 @@ impl Sim {
             self.enter(|i| i.run_loop(None));
             self.finished = true;
         }
+        self.outcome()
+    }
+
+    /// The outcome of the finished run (out of line: kept apart from the run
+    /// loop's code).
+    #[inline(never)]
+    fn outcome(&self) -> Outcome {
         let mut st = self.inner.state.borrow_mut();
         let recording = std::mem::replace(&mut st.rec, Recording::new(RecordMode::Off));
-        let header = Header {
-            microsim_version: env!("CARGO_PKG_VERSION").to_string(),
-            seed: self.inner.seed,
-            rng: RNG_ALGORITHM.to_string(),
-            nodes: st.nodes.names(),
-            ports: st.net.port_names(),
-            ..Header::default()
-        };
+        let parts =
+            crate::outcome::HeaderParts { seed: self.inner.seed, nodes: st.nodes.names(), ports: st.net.port_names() };
         Outcome {
             seed: self.inner.seed,
             failure: st.failure.clone(),
             elapsed: Duration::from_nanos(st.now),
             steps: st.steps(),
-            trace: LazyTrace::new(recording.finish_packed(header), std::mem::take(&mut st.unrendered)),
+            trace: LazyTrace::new(recording, parts, std::mem::take(&mut st.unrendered)),
             stats: Stats { sent: st.net.sent(), ..st.stats },
             fault_points: st.points.counts(),
             coverage: st.props.coverage(),
@@ -299,8 +299,7 @@ impl Drop for Sim {
         // Tasks still alive are dropped inside the simulation, so that their
         // destructors (sockets, timers) find it.
         self.enter(|inner| {
-            let tasks = inner.state.borrow_mut().tasks.remove_node_tasks(None);
-            let futs: Vec<_> = tasks.into_iter().filter_map(|(_, _, f)| f).collect();
+            let futs = inner.state.borrow_mut().tasks.remove_all();
             let _ = panic::catch(move || drop(futs));
         });
     }

@@ -1,6 +1,6 @@
 //! A slab with generation-checked keys: stable slots, reused without allocation.
 //!
-//! Tasks, timers and sockets live in slabs. A key names a slot and the generation
+//! Tasks and timers live in slabs. A key names a slot and the generation
 //! of its occupant, so a stale key (a waker of a dropped task, a timer that was
 //! cancelled) finds nothing instead of the slot's next occupant. Generations
 //! are never zero; a vacant slot has generation zero, so a lookup is one
@@ -107,6 +107,11 @@ impl<T> Slab<T> {
     /// How many values are stored.
     pub(crate) fn len(&self) -> usize {
         self.len
+    }
+
+    /// The stored values, in slot order.
+    pub(crate) fn into_values(self) -> impl Iterator<Item = T> {
+        self.entries.into_iter().filter_map(|e| e.value)
     }
 
     /// The stored values with their keys, in slot order.

@@ -5,12 +5,12 @@
 //! Dropping the socket unbinds the port; a crash of its node closes it.
 
 use crate::error::{check_name, SimError};
-use crate::net::{Addr, SocketSlot, ToAddr};
+use crate::net::{close_socket, Addr, SharedSlot, SocketSlot, ToAddr};
 use crate::payload::{Message, Payload, PayloadType};
 use crate::ring::Ring;
 use crate::runtime::{self, Inner};
-use crate::slab::{fresh_generation, Key};
 use microsim_traces::{NodeIx, Port};
+use std::cell::RefCell;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::marker::PhantomData;
@@ -22,7 +22,8 @@ type ReceivesOnThisThread<M> = PhantomData<(fn() -> M, Rc<()>)>;
 
 /// A bound endpoint that receives messages of type `M`.
 pub struct Socket<M> {
-    key: Key,
+    /// Its queue, shared with its node's socket list (where deliveries find it).
+    slot: SharedSlot,
     addr: Addr,
     _marker: ReceivesOnThisThread<M>,
 }
@@ -72,30 +73,26 @@ impl<M: Message> Socket<M> {
     /// Receives the next message and its sender, waiting as long as it takes.
     pub fn recv(&self) -> impl Future<Output = (Addr, M)> + '_ {
         poll_fn(move |cx| {
-            runtime::with(|inner| {
-                let mut st = inner.state.borrow_mut();
-                let Some(slot) = st.net.sockets.get_mut(self.key) else {
-                    // Closed by a crash: the task owning it is being dropped.
-                    return Poll::Pending;
-                };
-                if let Some((from, _, payload)) = slot.queue.pop_front() {
-                    return Poll::Ready((from, downcast(payload)));
-                }
-                if !slot.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                    slot.waker = Some(cx.waker().clone());
-                }
-                Poll::Pending
-            })
+            // The socket's own queue: no lookup in the simulation's state.
+            let mut slot = self.slot.borrow_mut();
+            if let Some(env) = slot.queue.pop_front() {
+                return Poll::Ready((env.from, downcast(env.payload)));
+            }
+            if !slot.open {
+                // Closed by a crash: the task owning it is being dropped.
+                return Poll::Pending;
+            }
+            if !slot.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                slot.waker = Some(cx.waker().clone());
+            }
+            Poll::Pending
         })
     }
 
     /// Receives a message if one is queued, without waiting.
     pub fn try_recv(&self) -> Option<(Addr, M)> {
-        runtime::with(|inner| {
-            let mut st = inner.state.borrow_mut();
-            let slot = st.net.sockets.get_mut(self.key)?;
-            slot.queue.pop_front().map(|(from, _, p)| (from, downcast(p)))
-        })
+        let env = self.slot.borrow_mut().queue.pop_front()?;
+        Some((env.from, downcast(env.payload)))
     }
 }
 
@@ -103,7 +100,7 @@ impl<M: Message> Socket<M> {
 #[inline]
 fn downcast<M: Message>(p: Payload) -> M {
     // SAFETY: a socket's slot records the type `M` it was bound with
-    // (`bind_at`), its key (generation-checked) reaches no other slot, and
+    // (`bind_at`), only its own `Socket<M>` takes messages from it, and
     // delivery queues only payloads of the slot's type (`State::deliver`).
     unsafe { p.downcast_unchecked::<M>() }
 }
@@ -120,10 +117,10 @@ fn bind_at<M: Message>(inner: &Inner, node: NodeIx, port: Port) -> Result<Socket
     if st.nodes.list[node as usize].sockets.iter().any(|(p, _)| *p == port) {
         return Err(SimError::AddrInUse { node: st.nodes.name(node).to_string(), port: st.net.port_name(port) });
     }
-    let slot = SocketSlot { ty: PayloadType::of::<M>(), queue: Ring::with_capacity(0), waker: None };
-    let key = st.net.sockets.insert(fresh_generation(), slot);
-    st.nodes.list[node as usize].sockets.push((port, key));
-    Ok(Socket { key, addr: Addr { node, port }, _marker: PhantomData })
+    let slot = SocketSlot { ty: PayloadType::of::<M>(), queue: Ring::with_capacity(0), waker: None, open: true };
+    let slot = Rc::new(RefCell::new(slot));
+    st.nodes.list[node as usize].sockets.push((port, slot.clone()));
+    Ok(Socket { slot, addr: Addr { node, port }, _marker: PhantomData })
 }
 
 /// Sends a payload from `from` (used by sockets and RPC replies).
@@ -132,23 +129,34 @@ pub(crate) fn send_from(from: Addr, to: Addr, payload: Payload) {
     let inner = runtime::CTX.current();
     // SAFETY: the simulation `inner` points to stays current (and alive) until
     // this function returns: `Ctx::set` resets it only when its call returns.
-    let dropped = send_in(unsafe { &*inner }, from, to, payload);
-    drop(dropped);
+    let inner = unsafe { &*inner };
+    // Full recording (a copy for the trace) and network faults go out of line.
+    if inner.send_slow.get() {
+        return send_slow(inner, from, to, payload);
+    }
+    let mut st = inner.state.borrow_mut();
+    if let Err(dropped) = st.send(from, to, payload) {
+        // Dropped at once (an unknown node): released after the borrow ends.
+        drop(st);
+        drop(dropped);
+    }
 }
 
-#[inline(always)]
-fn send_in(inner: &Inner, from: Addr, to: Addr, payload: Payload) -> Option<Payload> {
+/// A send while recording in full or under network faults.
+#[inline(never)]
+fn send_slow(inner: &Inner, from: Addr, to: Addr, payload: Payload) {
     // The trace's copy is made before borrowing the state: `Clone` is user code.
     let copy = if inner.record_full { Some(payload.clone()) } else { None };
-    if inner.net_faulty.get() {
-        return send_faulty(inner, from, to, payload, copy);
-    }
-    inner.state.borrow_mut().send(from, to, payload, copy)
+    let dropped = if inner.net_faulty.get() {
+        send_faulty(inner, from, to, payload, copy)
+    } else {
+        inner.state.borrow_mut().send_recorded(from, to, payload, copy)
+    };
+    drop(dropped);
 }
 
 /// A send while network faults are in force: the verdict first, then (outside
 /// the borrow) a twin of the payload if it is to be duplicated, then the send.
-#[cold]
 fn send_faulty(inner: &Inner, from: Addr, to: Addr, payload: Payload, copy: Option<Payload>) -> Option<Payload> {
     let verdict = inner.state.borrow_mut().fault_verdict(from.node, to.node);
     let twin = (verdict == crate::netfault::Verdict::Duplicate).then(|| payload.clone());
@@ -160,11 +168,10 @@ impl<M> Drop for Socket<M> {
         let queued = runtime::CTX.try_with(|inner| {
             let mut st = inner.state.borrow_mut();
             let st = &mut *st;
-            let queued = st.net.close_socket(self.key);
             if let Some(node) = st.nodes.list.get_mut(self.addr.node as usize) {
-                node.sockets.retain(|&(_, k)| k != self.key);
+                node.sockets.retain(|(_, s)| !Rc::ptr_eq(s, &self.slot));
             }
-            queued
+            close_socket(&self.slot)
         });
         drop(queued);
     }

@@ -98,6 +98,13 @@ impl Tasks {
         Some(ReadyTask { key: key.to_u64(), node: slot.node })
     }
 
+    /// Removes every task (the simulation is being dropped; none is running),
+    /// returning their futures in slot order (as `remove_node_tasks(None)`).
+    pub(crate) fn remove_all(&mut self) -> Vec<TaskFuture> {
+        debug_assert!(self.current.is_none(), "no task runs while the simulation is dropped");
+        std::mem::take(&mut self.slab).into_values().map(|slot| slot.fut.into_future()).collect()
+    }
+
     /// Removes every task of `node` (or of every node), returning their futures.
     pub(crate) fn remove_node_tasks(&mut self, node: Option<NodeIx>) -> Vec<(u64, NodeIx, Option<TaskFuture>)> {
         let keys: Vec<Key> =
@@ -143,14 +150,14 @@ fn drop_raw(_: *const ()) {}
 /// combinator's) is woken normally and reaches us through the wake list.
 ///
 /// When our task would be the only one in a FIFO ready queue (nothing else
-/// ready, no node paused: `direct_ok`), it is returned to be polled at once
+/// ready, no node of `nodes` paused), it is returned to be polled at once
 /// instead of being queued: the FIFO queue would hand it out next anyway. The
 /// caller polls it ([`State::take_woken`]) or queues it ([`State::queue_woken`]).
 #[inline(always)]
 pub(crate) fn wake_direct(
     tasks: &mut Tasks,
     ready: &mut crate::sched::ReadyQueue,
-    no_node_paused: bool,
+    nodes: &crate::node::Nodes,
     waker: &Waker,
 ) -> Option<Woken> {
     if !std::ptr::eq(waker.vtable(), &VTABLE) {
@@ -162,8 +169,8 @@ pub(crate) fn wake_direct(
     if slot.queued {
         return None;
     }
-    if no_node_paused && ready.is_empty_fifo() {
-        return Some(Woken { key, node: slot.node, fut: slot.fut.0 });
+    if ready.is_empty_fifo() && !nodes.any_paused() {
+        return Some(Woken { key, node: slot.node });
     }
     slot.queued = true;
     ready.push(ReadyTask { key: key.to_u64(), node: slot.node });
@@ -172,10 +179,10 @@ pub(crate) fn wake_direct(
 
 /// A task woken by an event that may be polled at once (see [`wake_direct`]):
 /// it is not marked queued and is in no queue.
+/// Small (two words), so that it is passed in registers.
 pub(crate) struct Woken {
     key: Key,
     node: NodeIx,
-    fut: NonNull<dyn Future<Output = ()>>,
 }
 
 fn waker_for(key: u64) -> Waker {
@@ -359,12 +366,23 @@ impl Inner {
         // (see `Tasks::remove`) instead of dropping it, and only this function
         // drops it, after the poll. Nothing else touches the future meanwhile:
         // the run loop polls one task at a time and only `poll_task` polls.
-        let result = panic::catch(|| unsafe { Pin::new_unchecked(&mut *fut.as_ptr()) }.poll(&mut cx));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            unsafe { Pin::new_unchecked(&mut *fut.as_ptr()) }.poll(&mut cx)
+        }));
+        if let Ok(Poll::Pending) = result {
+            let mut st = self.state.borrow_mut();
+            st.tasks.current = None;
+            if st.tasks.orphan.is_none() {
+                return Some(st);
+            }
+            self.after_poll(st, key, node, Ok(Poll::Pending));
+            return None;
+        }
+        // A panic's payload is turned into its message (and dropped) before the
+        // state is borrowed: dropping it runs its destructor.
+        let result = result.map_err(panic::message);
         let mut st = self.state.borrow_mut();
         st.tasks.current = None;
-        if matches!(result, Ok(Poll::Pending)) && st.tasks.orphan.is_none() {
-            return Some(st);
-        }
         self.after_poll(st, key, node, result);
         None
     }
@@ -466,9 +484,11 @@ impl State {
             return Err(task);
         }
         self.count_step();
+        // Nothing changed the table since `wake_direct` found the task there.
+        let fut = self.tasks.slab.get(task.key).expect("a woken task is in the table").fut.0;
         self.tasks.current = Some((task.key, task.node));
         self.stats.polls += 1;
-        Ok(Taken { key: task.key, node: task.node, fut: task.fut })
+        Ok(Taken { key: task.key, node: task.node, fut })
     }
 
     /// Queues a task that [`wake_direct`] returned, as `wake_in` would have.

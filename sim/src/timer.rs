@@ -46,6 +46,11 @@ impl Ev {
     pub(crate) fn time(&self) -> u64 {
         self.time
     }
+
+    #[inline]
+    pub(crate) fn what(&self) -> What {
+        self.what
+    }
 }
 
 impl PartialEq for Ev {
@@ -137,7 +142,7 @@ impl Events {
         None
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn pop(&mut self) -> Option<Ev> {
         self.heap.pop()
     }
@@ -147,21 +152,29 @@ impl State {
     /// Handles one event at the current time: `Dropped` gives a payload to drop
     /// once the state is no longer borrowed (a message that could not be
     /// delivered), `Run` a task to poll now.
-    #[inline(always)]
+    #[inline]
     pub(crate) fn handle_event(&mut self, ev: Ev) -> Next {
         debug_assert_eq!(ev.time(), self.now);
-        match ev.what {
-            What::Timer(key) => {
-                let Some(timer) = self.events.timers.remove(key) else { return Next::Handled };
-                self.stats.timers_fired += 1;
-                self.rec.push(self.now, timer.node, Event::Timer { timer: timer.id });
-                match crate::task::wake_direct(&mut self.tasks, &mut self.ready, !self.nodes.any_paused(), &timer.waker)
-                {
-                    Some(task) => Next::Run(task),
-                    None => Next::Handled,
-                }
-            }
+        let woken = match ev.what {
+            What::Timer(key) => self.fire_timer(key),
             What::Deliver(flight) => self.deliver(flight),
+        };
+        match woken {
+            Some(task) => Next::Run(task),
+            None => match self.net.dropped.take() {
+                Some(payload) => Next::Dropped(payload),
+                None => Next::Handled,
+            },
         }
+    }
+
+    /// Fires timer `key` now (nothing if it was cancelled); `Some`: the task
+    /// it woke, to be polled at once.
+    #[inline(always)]
+    pub(crate) fn fire_timer(&mut self, key: Key) -> Option<crate::task::Woken> {
+        let timer = self.events.timers.remove(key)?;
+        self.stats.timers_fired += 1;
+        self.rec.push(self.now, timer.node, Event::Timer { timer: timer.id });
+        crate::task::wake_direct(&mut self.tasks, &mut self.ready, &self.nodes, &timer.waker)
     }
 }
