@@ -52,6 +52,74 @@ pub enum BenchCommand {
         /// Threads.
         jobs: usize,
     },
+    /// Bug-finding power: for every planted bug of every sample scenario and
+    /// the strategies random (default nemesis, FIFO), pct (PCT scheduling) and
+    /// swarm (swarm fault profiles), the median over base seeds of the wall time
+    /// and seeds to the first failure, the shrink time and the shrunk size.
+    ///
+    /// Example: microsim bench bugs --base-seeds 5 --limit 100000 --budget-s 12
+    Bugs {
+        /// Base seeds (sweep b starts at seed b * 1,000,000).
+        #[arg(long, default_value_t = 5)]
+        base_seeds: u64,
+        /// The most seeds one sweep runs before giving up.
+        #[arg(long, default_value_t = 100_000)]
+        limit: u64,
+        /// About the most wall time one sweep runs before giving up, in seconds.
+        #[arg(long, default_value_t = 12.0)]
+        budget_s: f64,
+        /// Threads of each sweep.
+        #[arg(long, default_value_t = 2)]
+        jobs: usize,
+        /// Only this scenario's planted bugs.
+        #[arg(long)]
+        scenario: Option<String>,
+    },
+    /// Cost per message and per run on a ring of 3, 30, 300 and 3,000 nodes,
+    /// then `bench saga` (simulated seconds per wall second, every fault kind).
+    ///
+    /// Example: microsim bench scale --msgs 600000 --runs 20 --saga-seeds 400
+    Scale {
+        /// Messages of the big run at every size (about).
+        #[arg(long, default_value_t = 600_000)]
+        msgs: u64,
+        /// Small runs at every size.
+        #[arg(long, default_value_t = 20)]
+        runs: u64,
+        /// Seeds of the saga bench (0: skip it).
+        #[arg(long, default_value_t = 400)]
+        saga_seeds: u64,
+        /// Threads of the saga bench.
+        #[arg(long, default_value_t = 2)]
+        jobs: usize,
+    },
+    /// Peak resident memory of one run, and resident memory over RUNS runs in
+    /// one process (after 1%, 10% and all of them).
+    ///
+    /// Example: microsim bench memory --runs 100000
+    Memory {
+        /// Runs of the many-runs loop.
+        #[arg(long, default_value_t = 100_000)]
+        runs: u64,
+        /// Internal: do single run K alone and print its start and peak memory.
+        #[arg(long, hide = true)]
+        one: Option<usize>,
+    },
+    /// The linearizability checker against Porcupine's recorded times on the
+    /// conformance corpus (`expected.tsv`, `porcupine-times.tsv`).
+    ///
+    /// Example: microsim bench checker --corpus ../shared/conformance/porcupine --per-file
+    Checker {
+        /// The corpus folder.
+        #[arg(long, default_value = "../shared/conformance/porcupine")]
+        corpus: std::path::PathBuf,
+        /// Checks per file; the median is kept.
+        #[arg(long, default_value_t = 3)]
+        repeat: u32,
+        /// Also print a row per file.
+        #[arg(long)]
+        per_file: bool,
+    },
 }
 
 pub fn run(cmd: BenchCommand) -> ExitCode {
@@ -70,6 +138,13 @@ pub fn run(cmd: BenchCommand) -> ExitCode {
         BenchCommand::Sweep { seeds, jobs } => sweep_bench(seeds, jobs),
         BenchCommand::Views => crate::bench_views::views(),
         BenchCommand::Saga { seeds, jobs } => saga_bench(seeds, jobs),
+        BenchCommand::Bugs { base_seeds, limit, budget_s, jobs, scenario } => {
+            crate::bench_bugs::bugs(base_seeds, limit, budget_s, jobs, scenario.as_deref())
+        }
+        BenchCommand::Scale { msgs, runs, saga_seeds, jobs } => crate::bench_scale::scale(msgs, runs, saga_seeds, jobs),
+        BenchCommand::Memory { one: Some(k), .. } => crate::bench_memory::one(k),
+        BenchCommand::Memory { runs, one: None } => crate::bench_memory::memory(runs),
+        BenchCommand::Checker { corpus, repeat, per_file } => crate::bench_checker::checker(&corpus, repeat, per_file),
     }
 }
 
@@ -103,13 +178,13 @@ fn sweep_bench(seeds: u64, jobs: usize) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn saga_bench(seeds: u64, jobs: usize) -> ExitCode {
-    use microsim::explore::{sweep, SeedRange, StopAt};
-    use microsim::nemesis::Profile;
-    use microsim::scenario::{run, RunSpec, Scenario};
+/// The saga profile with every fault kind on (crashes, wipes, pauses,
+/// partitions, link faults, latency, clocks, disks, 5% loss, 2% duplication)
+/// over the scenario's chaos phase.
+pub(crate) fn every_kind() -> microsim::nemesis::Profile {
+    use microsim::scenario::Scenario;
     use microsim_services::saga::{SagaScenario, CHAOS};
-    let horizon = SagaScenario.horizon();
-    let every_kind = Profile {
+    microsim::nemesis::Profile {
         name: "every-kind".into(),
         crash_wipe: true,
         latency: true,
@@ -118,15 +193,27 @@ fn saga_bench(seeds: u64, jobs: usize) -> ExitCode {
         loss: 0.05,
         duplicate: 0.02,
         max_faults: 8,
-        chaos_fraction: CHAOS.as_secs_f64() / horizon.as_secs_f64(),
-        ..Profile::default()
-    };
+        chaos_fraction: CHAOS.as_secs_f64() / SagaScenario.horizon().as_secs_f64(),
+        ..microsim::nemesis::Profile::default()
+    }
+}
+
+/// The spec of the saga run of `seed` under [`every_kind`].
+pub(crate) fn saga_spec(seed: microsim::Seed) -> microsim::scenario::RunSpec {
+    use microsim::scenario::{RunSpec, Scenario};
+    use microsim_services::saga::SagaScenario;
+    let every_kind = every_kind();
     let nodes = SagaScenario.nodes();
     let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
-    let one = |seed: microsim::Seed| {
-        let plan = every_kind.plan(seed.0, &nodes, horizon);
-        run(&SagaScenario, &RunSpec { plan, profile: Some(every_kind.to_string()), ..RunSpec::new(seed) }).0
-    };
+    let plan = every_kind.plan(seed.0, &nodes, SagaScenario.horizon());
+    RunSpec { plan, profile: Some(every_kind.to_string()), ..RunSpec::new(seed) }
+}
+
+pub(crate) fn saga_bench(seeds: u64, jobs: usize) -> ExitCode {
+    use microsim::explore::{sweep, SeedRange, StopAt};
+    use microsim::scenario::run;
+    use microsim_services::saga::SagaScenario;
+    let one = |seed: microsim::Seed| run(&SagaScenario, &saga_spec(seed)).0;
     let t = Instant::now();
     let result = sweep(&SeedRange::new(0, seeds), jobs, StopAt::Never, |_| {}, one);
     let wall = t.elapsed().as_secs_f64();

@@ -55,15 +55,15 @@ enum ModelName {
 }
 
 /// One file to check: where, how shown, which model, which verdict is expected.
-struct Job {
+pub(crate) struct Job {
     path: PathBuf,
-    shown: String,
+    pub(crate) shown: String,
     model: ModelName,
-    expected: Option<bool>,
+    pub(crate) expected: Option<bool>,
 }
 
 /// A parsed history of either model.
-enum Parsed {
+pub(crate) enum Parsed {
     RegisterCas(History<models::RegisterInput, models::RegisterOutput>),
     Kv(History<models::KvInput, models::KvOutput>),
 }
@@ -118,7 +118,7 @@ fn usage_error(message: &str) -> ExitCode {
 }
 
 /// The rows of an expected-verdicts TSV, with paths made relative to its folder.
-fn read_expected(tsv: &Path) -> Result<Vec<Job>, String> {
+pub(crate) fn read_expected(tsv: &Path) -> Result<Vec<Job>, String> {
     let text = std::fs::read_to_string(tsv).map_err(|e| format!("cannot read {}: {e}", tsv.display()))?;
     let folder = tsv.parent().unwrap_or(Path::new("."));
     let mut jobs = Vec::new();
@@ -143,7 +143,7 @@ fn read_expected(tsv: &Path) -> Result<Vec<Job>, String> {
     Ok(jobs)
 }
 
-fn parse(job: &Job) -> Result<Parsed, String> {
+pub(crate) fn parse(job: &Job) -> Result<Parsed, String> {
     let text = std::fs::read_to_string(&job.path).map_err(|e| format!("cannot read {}: {e}", job.path.display()))?;
     let name = job.path.display().to_string();
     match job.model {
@@ -155,7 +155,7 @@ fn parse(job: &Job) -> Result<Parsed, String> {
 
 /// Checks every history on `threads` threads, `repeat` times; each result with
 /// its median check time.
-fn check_all(parsed: &[Parsed], options: &Options, threads: usize, repeat: u32) -> Vec<(Verdict, Duration)> {
+pub(crate) fn check_all(parsed: &[Parsed], options: &Options, threads: usize, repeat: u32) -> Vec<(Verdict, Duration)> {
     let next = AtomicUsize::new(0);
     let results = Mutex::new((0..parsed.len()).map(|_| None).collect::<Vec<_>>());
     let work = || loop {

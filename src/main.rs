@@ -1,6 +1,10 @@
 //! The `microsim` command: runs the sample scenarios and the benchmarks.
 
 mod bench;
+mod bench_bugs;
+mod bench_checker;
+mod bench_memory;
+mod bench_scale;
 mod bench_views;
 mod check;
 mod explore;

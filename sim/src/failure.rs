@@ -154,7 +154,9 @@ pub struct Shrunk {
 
 /// Shrinks a failing run's plan: removes steps, one at a time, for as long as
 /// the run still fails the same way (same verdict kind), skipping removals that
-/// leave an invalid plan, until no single step can go; at most `max_runs` runs.
+/// leave an invalid plan; when no single step can go, tries removing two at once
+/// (a fault with its undo, or two rates that each shift the run's random draws
+/// when removed alone), and starts over if that helped; at most `max_runs` runs.
 pub fn shrink(scenario: &dyn Scenario, spec: &RunSpec, report: &Report, max_runs: usize) -> Shrunk {
     let kind = |r: &Report| std::mem::discriminant(&r.verdict);
     let failed_the_same = |r: &Report| {
@@ -179,6 +181,12 @@ pub fn shrink(scenario: &dyn Scenario, spec: &RunSpec, report: &Report, max_runs
                 i += 1;
             }
         }
+        if !progress {
+            progress = remove_a_pair(&mut best, &mut best_report, &mut runs, max_runs, &mut |c| {
+                let (r, _) = run(scenario, c);
+                failed_the_same(&r).then_some(r)
+            });
+        }
     }
     Shrunk {
         steps: (spec.plan.steps.len(), best.plan.steps.len()),
@@ -186,5 +194,82 @@ pub fn shrink(scenario: &dyn Scenario, spec: &RunSpec, report: &Report, max_runs
         spec: best,
         report: best_report,
         runs,
+    }
+}
+
+/// Tries removing two steps of `best`'s plan at once; keeps the first removal
+/// after which `fails` still returns a failure. Whether one was kept.
+fn remove_a_pair(
+    best: &mut RunSpec,
+    best_report: &mut Report,
+    runs: &mut usize,
+    max_runs: usize,
+    fails: &mut dyn FnMut(&RunSpec) -> Option<Report>,
+) -> bool {
+    let n = best.plan.steps.len();
+    for i in 0..n {
+        for j in i + 1..n {
+            if *runs >= max_runs {
+                return false;
+            }
+            let mut candidate = best.clone();
+            candidate.plan.steps.remove(j);
+            candidate.plan.steps.remove(i);
+            *runs += 1;
+            if let Some(r) = fails(&candidate) {
+                *best = candidate;
+                *best_report = r;
+                return true;
+            }
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Sim, SimError};
+    use std::time::Duration;
+
+    /// Fails when its plan has an odd number of steps: no single step of three
+    /// can go, but two can.
+    struct Odd;
+
+    impl Scenario for Odd {
+        fn name(&self) -> &str {
+            "odd"
+        }
+        fn nodes(&self) -> Vec<String> {
+            vec!["n".into()]
+        }
+        fn horizon(&self) -> Duration {
+            Duration::from_secs(1)
+        }
+        fn setup(&self, sim: &mut Sim, _: &RunSpec) -> Result<(), SimError> {
+            sim.client("n", || crate::time::sleep(Duration::from_millis(5)))
+        }
+        fn check(&self, _: &crate::Outcome, spec: &RunSpec) -> Result<(), String> {
+            if spec.plan.steps.len() % 2 == 1 {
+                Err("odd".into())
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    #[test]
+    fn when_no_single_step_can_go_the_shrinker_removes_two() {
+        let plan = FaultPlan::from_json(
+            r#"{"steps": [{"at": "1ms", "fault": "heal_all"}, {"at": "2ms", "fault": "heal_all"},
+                {"at": "3ms", "fault": "heal_all"}]}"#,
+        )
+        .expect("the plan parses");
+        let spec = RunSpec { plan, ..RunSpec::new(crate::Seed(1)) };
+        let (report, _) = run(&Odd, &spec);
+        assert!(!report.passed());
+        let shrunk = shrink(&Odd, &spec, &report, 100);
+        assert_eq!(shrunk.steps, (3, 1));
+        assert!(!shrunk.report.passed());
     }
 }

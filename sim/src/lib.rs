@@ -213,7 +213,7 @@ pub use node::NodeExit;
 pub use outcome::{Failure, Outcome, Stats};
 pub use payload::{Message, Payload};
 pub use rng::{Stream, RNG_ALGORITHM};
-pub use sched::{ReadyTask, Schedule, Scheduler};
+pub use sched::{ReadyTask, Schedule, Scheduler, SchedulerSpec};
 pub use seed::{Seed, SeedError, SEED_VAR};
 pub use sim::{Builder, Sim};
 pub use task::{spawn, yield_now, JoinError, JoinHandle};

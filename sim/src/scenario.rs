@@ -87,6 +87,9 @@ pub struct RunSpec {
     /// The size of the workload (requests, orders, rounds: the scenario says),
     /// `None` for the scenario's default. Property tests draw it and shrink it.
     pub workload: Option<u32>,
+    /// The scheduling strategy (`None`: the simulator's default, FIFO, exactly
+    /// as a `Sim::builder()` without a scheduler setting runs it).
+    pub scheduler: Option<crate::sched::SchedulerSpec>,
 }
 
 impl RunSpec {
@@ -99,6 +102,7 @@ impl RunSpec {
             profile: None,
             record: RecordMode::Summary,
             workload: None,
+            scheduler: None,
         }
     }
 
@@ -243,7 +247,11 @@ pub fn run(scenario: &dyn Scenario, spec: &RunSpec) -> (Report, Option<Outcome>)
             Verdict::Invalid(format!("unknown variant {variant:?} of {} (variants: {known})", scenario.name()));
         return (report, None);
     }
-    let mut sim = Sim::builder().seed(spec.seed.0).record(spec.record).max_time(scenario.horizon()).build();
+    let mut builder = Sim::builder().seed(spec.seed.0).record(spec.record).max_time(scenario.horizon());
+    if let Some(scheduler) = spec.scheduler {
+        builder = builder.scheduler(scheduler.build());
+    }
+    let mut sim = builder.build();
     if let Err(e) = scenario.setup(&mut sim, spec) {
         report.verdict = Verdict::Invalid(format!("setting up {}: {e}", scenario.name()));
         return (report, None);

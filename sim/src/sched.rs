@@ -56,6 +56,45 @@ impl Scheduler {
     }
 }
 
+/// A scheduler as plain data, for a [`crate::scenario::RunSpec`]: unlike
+/// [`Scheduler`] it can be cloned, compared and printed, and it names only the
+/// built-in strategies. [`SchedulerSpec::build`] makes the strategy for a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SchedulerSpec {
+    /// [`Scheduler::Fifo`].
+    Fifo,
+    /// [`Scheduler::Random`].
+    Random,
+    /// [`Scheduler::pct`] with this depth and step estimate.
+    Pct {
+        /// The bug depth PCT aims at (at least 1).
+        depth: u32,
+        /// About how many steps a run takes.
+        max_steps: u64,
+    },
+}
+
+impl SchedulerSpec {
+    /// The strategy to give to `Builder::scheduler`.
+    pub fn build(self) -> Scheduler {
+        match self {
+            SchedulerSpec::Fifo => Scheduler::Fifo,
+            SchedulerSpec::Random => Scheduler::Random,
+            SchedulerSpec::Pct { depth, max_steps } => Scheduler::pct(depth, max_steps),
+        }
+    }
+}
+
+impl fmt::Display for SchedulerSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SchedulerSpec::Fifo => f.write_str("fifo"),
+            SchedulerSpec::Random => f.write_str("random"),
+            SchedulerSpec::Pct { depth, max_steps } => write!(f, "pct(depth {depth}, {max_steps} steps)"),
+        }
+    }
+}
+
 impl fmt::Debug for Scheduler {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

@@ -206,3 +206,44 @@ fn check_prints_a_line_per_file_and_exits_1_on_a_mismatch() {
     check(&["check", "--expected", tsv_str], 1, "files=2 mismatches=1", "");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn bench_bugs_prints_its_table_and_targets() {
+    let args = ["bench", "bugs", "--base-seeds", "1", "--limit", "20", "--scenario", "pingpong"];
+    check(&args, 0, "| scenario | bug | strategy | found | wall ms | seeds |", "");
+    check(&args, 0, "| pingpong | datagram | pct |", "");
+    check(&args, 0, "TARGET bugs_found_under_10s=", "");
+    check(&["bench", "bugs", "--scenario", "nope"], 2, "", "unknown scenario \"nope\"");
+    check(&["bench", "bugs", "--base-seeds", "0"], 2, "", "at least 1");
+}
+
+#[test]
+fn bench_scale_prints_its_table_and_the_saga_line() {
+    let args = ["bench", "scale", "--msgs", "100", "--runs", "1", "--saga-seeds", "2", "--jobs", "1"];
+    check(&args, 0, "| nodes | msgs | ns/msg | vs 3 nodes | µs/run | µs/run/node |", "");
+    check(&args, 0, "RESULT scale nodes=3000 ", "");
+    check(&args, 0, "RESULT saga jobs=1 seeds=2 ", "");
+    check(&["bench", "scale", "--runs", "0"], 2, "", "at least 1");
+}
+
+#[test]
+fn bench_memory_prints_its_tables() {
+    check(&["bench", "memory", "--runs", "100"], 0, "| one run | RSS at start KiB | peak KiB | peak - start KiB |", "");
+    check(&["bench", "memory", "--runs", "100"], 0, "RESULT memory runs=100 rss_kib=", "");
+    check(&["bench", "memory", "--runs", "5"], 2, "", "--runs must be at least 100");
+}
+
+#[test]
+fn bench_checker_compares_with_porcupine_times() {
+    let dir = super::scratch("bench-checker");
+    let good = "INFO  jepsen.util - 0\t:invoke\t:write\t1\nINFO  jepsen.util - 0\t:ok\t:write\t1\n";
+    std::fs::write(dir.join("good.log"), good).unwrap();
+    std::fs::write(dir.join("expected.tsv"), "file\tmodel\tlinearizable\ngood.log\tregister-cas\ttrue\n").unwrap();
+    std::fs::write(dir.join("porcupine-times.tsv"), "file\tverdict\tmedian_ms\ngood.log\ttrue\t0.5\n").unwrap();
+    let corpus = dir.to_str().unwrap();
+    let header = "| files | with Porcupine times | mismatches | microsim total ms | Porcupine total ms | total ratio |";
+    check(&["bench", "checker", "--corpus", corpus, "--repeat", "1"], 0, header, "");
+    check(&["bench", "checker", "--corpus", corpus, "--per-file"], 0, "| good.log | true |", "");
+    let missing = dir.join("missing");
+    check(&["bench", "checker", "--corpus", missing.to_str().unwrap()], 2, "", "cannot read");
+}

@@ -222,3 +222,54 @@ fn pct_is_deterministic_per_seed() {
     };
     assert_eq!(hash(9), hash(9));
 }
+
+/// Three tasks of one client yield in turn; the order they ran in is the check.
+struct Yielders;
+
+impl microsim::scenario::Scenario for Yielders {
+    fn name(&self) -> &str {
+        "yielders"
+    }
+    fn nodes(&self) -> Vec<String> {
+        vec!["c".into()]
+    }
+    fn horizon(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+    fn setup(&self, sim: &mut Sim, _: &microsim::scenario::RunSpec) -> Result<(), microsim::SimError> {
+        sim.client("c", || async {
+            let tasks: Vec<_> = (0..3)
+                .map(|t| {
+                    spawn(async move {
+                        for step in 0..3 {
+                            tracing::info!("task {t} step {step}");
+                            yield_now().await;
+                        }
+                    })
+                })
+                .collect();
+            for t in tasks {
+                t.await.expect("a yielder finishes");
+            }
+        })
+    }
+}
+
+#[test]
+fn a_run_spec_chooses_the_scheduler_and_none_is_the_default_fifo() {
+    use microsim::scenario::{run, RunSpec};
+    use microsim::{SchedulerSpec, Seed};
+    let hash = |scheduler: Option<SchedulerSpec>, seed: u64| {
+        let spec = RunSpec { scheduler, ..RunSpec::new(Seed(seed)) };
+        let (report, _) = run(&Yielders, &spec);
+        assert!(report.passed(), "{report}");
+        report.hash.expect("the run records its hash")
+    };
+    for seed in 0..4 {
+        assert_eq!(hash(None, seed), hash(Some(SchedulerSpec::Fifo), seed), "None runs as FIFO");
+    }
+    let pct = Some(SchedulerSpec::Pct { depth: 3, max_steps: 20 });
+    assert_eq!(hash(pct, 1), hash(pct, 1), "PCT is deterministic per seed");
+    let others: HashSet<_> = (0..8).flat_map(|s| [hash(pct, s), hash(Some(SchedulerSpec::Random), s)]).collect();
+    assert!(others.iter().any(|h| *h != hash(None, 0)), "another scheduler changes the order");
+}
