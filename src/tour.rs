@@ -57,7 +57,7 @@ pub fn tour(args: TourArgs) -> ExitCode {
                 (false, "pingpong") => args.seeds * 10,
                 (false, _) => args.seeds,
             };
-            print!("{:<10} {:<14} ", scenario.name(), variant);
+            print!("{:<10} {:<27} ", scenario.name(), variant);
             let _ = std::io::Write::flush(&mut std::io::stdout());
             let swept =
                 sweep_variant(scenario.as_ref(), variant, "default", &SeedRange::new(0, seeds), args.jobs, &mut quiet);
@@ -83,11 +83,11 @@ pub fn tour(args: TourArgs) -> ExitCode {
             });
         }
     }
-    println!("\n{:<10} {:<14} {:<8} {:>7} {:>9}  result", "scenario", "variant", "kind", "seeds", "seeds/s");
+    println!("\n{:<10} {:<27} {:<11} {:>7} {:>9}  result", "scenario", "variant", "kind", "seeds", "seeds/s");
     for r in &rows {
-        let kind = if r.bug { "bug" } else { "correct" };
+        let kind = if r.bug { "planted bug" } else { "must hold" };
         let short = r.result.split(", shrunk").next().unwrap_or(&r.result);
-        println!("{:<10} {:<14} {:<8} {:>7} {:>9.0}  {short}", r.scenario, r.variant, kind, r.runs, r.seeds_per_s);
+        println!("{:<10} {:<27} {:<11} {:>7} {:>9.0}  {short}", r.scenario, r.variant, kind, r.runs, r.seeds_per_s);
     }
     println!(
         "\n{} variants in {:.1} s. Each caught bug's folder has report.txt (with the replay command), plan.json, \
