@@ -7,6 +7,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use microsim::explore::{sweep, SeedRange, Shard, StopAt};
 use microsim::failure;
+use microsim::property::Coverage;
 use microsim::scenario::{coverage, run, Report, Scenario};
 use microsim::Seed;
 use std::path::PathBuf;
@@ -119,9 +120,8 @@ pub fn sweep_variant(
         simulated / wall_s.max(1e-9),
         result.failures().count()
     ));
-    for c in &summary.coverage {
-        let flag = if c.held == 0 { "  <- never held" } else { "" };
-        say(format!("{:<10} {:<40} held {} of {} checks{flag}", c.kind, c.name, c.held, c.reached));
+    for line in coverage_lines(&summary.coverage) {
+        say(line);
     }
     let Some((seed, report)) = result.first_failure() else {
         return Swept { summary, code: ExitCode::SUCCESS };
@@ -135,6 +135,15 @@ pub fn sweep_variant(
     say(text);
     summary.failures.push(Found { seed: seed.to_string(), verdict: shrunk.report.to_string(), saved });
     Swept { summary, code }
+}
+
+/// One line per `sometimes`/`eventually` property; the ones that never held
+/// are flagged, since the suite then never reached what they test.
+fn coverage_lines(coverage: &[Coverage]) -> impl Iterator<Item = String> + '_ {
+    coverage.iter().map(|c| {
+        let flag = if c.held == 0 { "  <- never held" } else { "" };
+        format!("{:<10} {:<40} held {} of {} checks{flag}", c.kind, c.name, c.held, c.reached)
+    })
 }
 
 /// `microsim explore`.
@@ -212,9 +221,8 @@ pub fn merge_files(args: MergeArgs) -> ExitCode {
                 f.saved.as_ref().map(|s| format!(" (saved in {s})")).unwrap_or_default()
             );
         }
-        for c in &merged.coverage {
-            let flag = if c.held == 0 { "  <- never held" } else { "" };
-            println!("{:<10} {:<40} held {} of {} checks{flag}", c.kind, c.name, c.held, c.reached);
+        for line in coverage_lines(&merged.coverage) {
+            println!("{line}");
         }
     }
     if merged.failures.is_empty() {

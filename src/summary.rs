@@ -74,7 +74,6 @@ pub fn merge(parts: Vec<(String, Summary)>) -> Result<Summary, String> {
     };
     let mut seen: BTreeMap<u32, String> = BTreeMap::new();
     let mut merged = Summary { shards: Vec::new(), runs: 0, wall_s: 0.0, failures: Vec::new(), ..first.clone() };
-    let mut coverage: BTreeMap<(String, String), Coverage> = BTreeMap::new();
     for (name, s) in &parts {
         let same = (&s.scenario, &s.variant, &s.profile, s.base, s.seeds, s.of)
             == (&first.scenario, &first.variant, &first.profile, first.base, first.seeds, first.of);
@@ -105,15 +104,6 @@ pub fn merge(parts: Vec<(String, Summary)>) -> Result<Summary, String> {
         merged.wall_s += s.wall_s;
         merged.stopped_early |= s.stopped_early;
         merged.failures.extend(s.failures.iter().cloned());
-        for c in &s.coverage {
-            let e = coverage.entry((c.name.clone(), c.kind.clone())).or_insert(Coverage {
-                reached: 0,
-                held: 0,
-                ..c.clone()
-            });
-            e.reached += c.reached;
-            e.held += c.held;
-        }
     }
     let missing: Vec<String> =
         (0..first.of).filter(|k| !seen.contains_key(k)).map(|k| format!("{k}/{}", first.of)).collect();
@@ -122,6 +112,6 @@ pub fn merge(parts: Vec<(String, Summary)>) -> Result<Summary, String> {
     }
     merged.shards = seen.into_keys().collect();
     merged.failures.sort_by_key(seed_of);
-    merged.coverage = coverage.into_values().collect();
+    merged.coverage = microsim::property::sum(parts.iter().flat_map(|(_, s)| &s.coverage));
     Ok(merged)
 }

@@ -84,6 +84,18 @@ impl Props {
     }
 }
 
+/// Adds up coverage counts (of many runs, or of the shards of a sweep) by
+/// property: one entry per (name, kind), sorted.
+pub fn sum<'a>(coverage: impl IntoIterator<Item = &'a Coverage>) -> Vec<Coverage> {
+    let mut sum: BTreeMap<(&str, &str), Coverage> = BTreeMap::new();
+    for c in coverage {
+        let e = sum.entry((&c.name, &c.kind)).or_insert(Coverage { reached: 0, held: 0, ..c.clone() });
+        e.reached += c.reached;
+        e.held += c.held;
+    }
+    sum.into_values().collect()
+}
+
 /// Checks an invariant at this point of a node's task: if `holds` is false the
 /// run fails with [`Failure::Property`] (the first failure of a run is the one
 /// reported).

@@ -297,19 +297,7 @@ pub fn fault_point_coverage<'a>(reports: impl IntoIterator<Item = &'a Report>) -
 /// property. A property with `held == 0` never held in the sweep: the suite
 /// does not reach what it claims to test (see [`never_held`]).
 pub fn coverage<'a>(reports: impl IntoIterator<Item = &'a Report>) -> Vec<crate::property::Coverage> {
-    let mut sum: std::collections::BTreeMap<(String, String), crate::property::Coverage> = Default::default();
-    for r in reports {
-        for c in &r.coverage {
-            let e = sum.entry((c.name.clone(), c.kind.clone())).or_insert(crate::property::Coverage {
-                reached: 0,
-                held: 0,
-                ..c.clone()
-            });
-            e.reached += c.reached;
-            e.held += c.held;
-        }
-    }
-    sum.into_values().collect()
+    crate::property::sum(reports.into_iter().flat_map(|r| &r.coverage))
 }
 
 /// The properties of `coverage` that never held.
