@@ -23,8 +23,8 @@ impl State {
     /// in send order, with a fresh latency from now.
     pub(crate) fn release_held(&mut self, links: &[(NodeIx, NodeIx)]) {
         for link in links {
-            for flight in self.net.held.remove(link).unwrap_or_default() {
-                self.schedule_held(flight);
+            for env in self.net.held.remove(link).unwrap_or_default() {
+                self.schedule_held(env);
             }
         }
     }

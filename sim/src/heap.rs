@@ -1,10 +1,15 @@
-//! A binary min-heap of small `Copy` entries, specialised for the event queue.
+//! A binary min-heap specialised for the event queue.
 //!
 //! `std::collections::BinaryHeap` is a max-heap whose `pop` sifts the moved
 //! element to the bottom and back up (good for large heaps of expensive
 //! comparisons). Events compare with one integer comparison and the queue is
 //! usually small, so a plain sift with a hole (each entry moved once, the
 //! moved-in entry written once at the end) does less work per operation.
+//! Entries are moved bitwise (they need not be `Copy`: an event carries its
+//! message), so `Ord` must not panic: a panic mid-sift would leave a hole.
+//! The top entry can be used in place and then removed ([`MinHeap::top`],
+//! [`MinHeap::remove_moved_top`]), so that a large entry is not copied out
+//! only to be copied again.
 
 /// A min-heap: `pop` yields the smallest entry.
 #[derive(Debug)]
@@ -18,36 +23,87 @@ impl<T> Default for MinHeap<T> {
     }
 }
 
-impl<T: Copy + Ord> MinHeap<T> {
+impl<T: Ord> MinHeap<T> {
     /// The smallest entry.
     #[inline]
     pub(crate) fn peek(&self) -> Option<&T> {
         self.v.first()
     }
 
+    /// The smallest entry, for use in place: see [`MinHeap::remove_moved_top`].
+    #[inline(always)]
+    pub(crate) fn top(&mut self) -> Option<*mut T> {
+        (!self.v.is_empty()).then(|| self.v.as_mut_ptr())
+    }
+
+    /// Removes the smallest entry, which the caller has moved out of the slot
+    /// [`MinHeap::top`] gave (so it is not dropped here).
+    ///
+    /// # Safety
+    ///
+    /// The heap is not empty, its top was moved out (read with `ptr::read` or
+    /// copied bitwise to its new owner), and the heap was not changed since.
+    #[inline(always)]
+    pub(crate) unsafe fn remove_moved_top(&mut self) {
+        debug_assert!(!self.v.is_empty(), "a top to remove");
+        let n = self.v.len() - 1;
+        // SAFETY: the caller's promise: the top slot is a hole, `n` entries
+        // remain after the last one is taken out below, at index `n`.
+        unsafe {
+            self.v.set_len(n);
+            if n > 0 {
+                let last = std::ptr::read(self.v.as_ptr().add(n));
+                self.sift_down_from_top(last, n);
+            }
+        }
+    }
+
     /// Adds an entry.
     #[inline(always)]
     pub(crate) fn push(&mut self, item: T) {
+        // SAFETY: the slot is written at once, before anything else runs.
+        unsafe { self.push_slot(|parent| item < *parent).write(item) }
+    }
+
+    /// Makes room for a new entry, which `goes_before` compares with the
+    /// entries already queued (it must agree with `Ord` and not panic), and
+    /// returns its slot, so that the entry is written there directly rather
+    /// than built elsewhere and copied in.
+    ///
+    /// # Safety
+    ///
+    /// The caller writes the slot at once, before using the heap again (the
+    /// length already counts it).
+    #[inline(always)]
+    pub(crate) unsafe fn push_slot(&mut self, goes_before: impl Fn(&T) -> bool) -> *mut T {
         let len = self.v.len();
-        self.v.reserve(1);
+        if len == self.v.capacity() {
+            self.grow();
+        }
         let v = self.v.as_mut_ptr();
         // SAFETY: there is room for `len + 1` entries; every index written is at
         // most `hole`, which starts at `len` and only decreases, and every index
-        // read is a parent, below `hole`, so initialised. The entry at `len` is
-        // written before the length covers it.
+        // read is a parent, below `hole`, so initialised. Each parent moved down
+        // leaves its slot a hole (its bits live on in the child's slot), filled
+        // by the next move or by the caller.
         unsafe {
             let mut hole = len;
             while hole > 0 {
                 let parent = (hole - 1) / 2;
-                if item >= *v.add(parent) {
+                if !goes_before(&*v.add(parent)) {
                     break;
                 }
-                v.add(hole).write(*v.add(parent));
+                std::ptr::copy_nonoverlapping(v.add(parent), v.add(hole), 1);
                 hole = parent;
             }
-            v.add(hole).write(item);
             self.v.set_len(len + 1);
+            v.add(hole)
         }
+    }
+
+    #[cold]
+    fn grow(&mut self) {
+        self.v.reserve(self.v.capacity().max(4));
     }
 
     /// Removes and returns the smallest entry.
@@ -58,10 +114,28 @@ impl<T: Copy + Ord> MinHeap<T> {
         if n == 0 {
             return Some(last);
         }
-        let v = self.v.as_mut_ptr();
-        // SAFETY: every index read or written is checked below `n`, the length.
+        // SAFETY: the top is read out (its slot becomes the hole) before
+        // `last`, already out of the vector, is sifted into it.
         unsafe {
-            let top = *v;
+            let top = std::ptr::read(self.v.as_ptr());
+            self.sift_down_from_top(last, n);
+            Some(top)
+        }
+    }
+
+    /// Fills the hole at the top with `last` (not in the vector, whose length
+    /// is `n`), moving smaller children up.
+    ///
+    /// # Safety
+    ///
+    /// Slot 0 is a hole (its value moved out), slots `1..n` are initialised.
+    #[inline(always)]
+    unsafe fn sift_down_from_top(&mut self, last: T, n: usize) {
+        let v = self.v.as_mut_ptr();
+        // SAFETY: every index read or written is checked below `n`, the length;
+        // each child moved up leaves its slot the hole, and `last` fills the
+        // final one: every entry is owned exactly once.
+        unsafe {
             let mut hole = 0;
             loop {
                 let mut child = 2 * hole + 1;
@@ -74,11 +148,10 @@ impl<T: Copy + Ord> MinHeap<T> {
                 if last <= *v.add(child) {
                     break;
                 }
-                *v.add(hole) = *v.add(child);
+                std::ptr::copy_nonoverlapping(v.add(child), v.add(hole), 1);
                 hole = child;
             }
-            *v.add(hole) = last;
-            Some(top)
+            v.add(hole).write(last);
         }
     }
 }
@@ -109,5 +182,31 @@ mod tests {
             assert_eq!(h.pop(), Some(k));
         }
         assert_eq!(h.pop(), None);
+    }
+
+    #[test]
+    fn owned_entries_are_moved_not_copied() {
+        // Entries with destructors: each is dropped exactly once, by whoever
+        // ends up owning it (the caller of `pop`, or the heap when dropped).
+        let token = std::rc::Rc::new(());
+        let mut h = MinHeap::default();
+        for k in [5u64, 3, 9, 1, 7, 3, 8, 2, 6, 4] {
+            h.push((k, token.clone()));
+        }
+        assert_eq!(std::rc::Rc::strong_count(&token), 11);
+        let firsts: Vec<u64> = (0..4).map(|_| h.pop().expect("queued").0).collect();
+        assert_eq!(firsts, [1, 2, 3, 3]);
+        assert_eq!(std::rc::Rc::strong_count(&token), 7);
+        // The top used in place, then removed.
+        let top = h.top().expect("queued");
+        // SAFETY: the top is moved out once, then removed without a change between.
+        let (k, t) = unsafe { std::ptr::read(top) };
+        unsafe { h.remove_moved_top() };
+        assert_eq!(k, 4);
+        drop(t);
+        assert_eq!(std::rc::Rc::strong_count(&token), 6);
+        assert_eq!(h.pop().map(|e| e.0), Some(5));
+        drop(h);
+        assert_eq!(std::rc::Rc::strong_count(&token), 1);
     }
 }

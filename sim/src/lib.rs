@@ -197,7 +197,6 @@ mod seed;
 mod sim;
 mod slab;
 mod socket;
-mod table;
 mod task;
 pub mod time;
 mod timer;

@@ -14,7 +14,6 @@ use crate::ring::Ring;
 use crate::rng::{self, SimRng, Stream};
 use crate::runtime::{self, State};
 pub use crate::socket::Socket;
-use crate::table::Table;
 use microsim_traces::{DropReason, Event, NodeIx, Port};
 use rand::Rng;
 use std::cell::RefCell;
@@ -90,7 +89,7 @@ impl<T: ToAddr + ?Sized> ToAddr for &T {
     }
 }
 
-/// A message: in flight (in `Net::flights`), then queued in its socket.
+/// A message: in flight (in its delivery event), then queued in its socket.
 pub(crate) struct Envelope {
     pub(crate) msg: u64,
     pub(crate) from: Addr,
@@ -126,7 +125,6 @@ pub(crate) struct Net {
     default_link: Link,
     links: BTreeMap<(NodeIx, NodeIx), Link>,
     fifo_tail: BTreeMap<(NodeIx, NodeIx), u64>,
-    flights: Table<Envelope>,
     /// Port names by index, shared with `port_index` (one allocation per name).
     port_names: Vec<Rc<str>>,
     port_index: BTreeMap<Rc<str>, u32>,
@@ -138,8 +136,8 @@ pub(crate) struct Net {
     pub(crate) dropped: Option<Payload>,
     /// Partitions, cuts, clogs, loss and duplication in force.
     pub(crate) faults: NetFaults,
-    /// Messages held on clogged links, by link, in send order (flight slots).
-    pub(crate) held: BTreeMap<(NodeIx, NodeIx), Vec<u32>>,
+    /// Messages held on clogged links, by link, in send order.
+    pub(crate) held: BTreeMap<(NodeIx, NodeIx), Vec<Envelope>>,
     /// Whether any network fault is in force (`faults.any()`, kept up to date).
     pub(crate) faulty: bool,
     /// Latencies, losses and duplications from a choice sequence, if given.
@@ -155,7 +153,6 @@ impl Net {
             default_link: config.link.into(),
             links: BTreeMap::new(),
             fifo_tail: BTreeMap::new(),
-            flights: Table::default(),
             port_names: Vec::new(),
             port_index: BTreeMap::new(),
             next_ephemeral: 0,
@@ -267,8 +264,7 @@ impl State {
         let record = |st: &mut State, msg| st.record_send(msg, from.node, to, None);
         let Some(msg) = self.begin_send(from, to, record) else { return Err(payload) };
         let at = self.net.delivery_time(self.now, from.node, to.node);
-        let flight = self.net.flights.insert_with(move || Envelope { msg, from, to, payload });
-        self.events.schedule_delivery(at, flight);
+        self.events.schedule_send(at, msg, from, to, payload);
         Ok(())
     }
 
@@ -286,8 +282,7 @@ impl State {
         let record = |st: &mut State, msg| st.record_send(msg, from.node, to, copy);
         let Some(msg) = self.begin_send(from, to, record) else { return Some(payload) };
         let at = self.net.delivery_time(self.now, from.node, to.node);
-        let flight = self.net.flights.insert(Envelope { msg, from, to, payload });
-        self.events.schedule_delivery(at, flight);
+        self.events.schedule_delivery(at, Envelope { msg, from, to, payload });
         None
     }
 
@@ -348,15 +343,13 @@ impl State {
             Verdict::Cut => DropReason::Cut,
             Verdict::Lost => DropReason::Lost,
             Verdict::Hold => {
-                let flight = self.net.flights.insert(Envelope { msg, from, to, payload });
-                self.net.held.entry((from.node, to.node)).or_default().push(flight);
+                self.net.held.entry((from.node, to.node)).or_default().push(Envelope { msg, from, to, payload });
                 return None;
             }
             Verdict::Deliver | Verdict::Duplicate => {
                 for payload in std::iter::once(payload).chain(twin) {
                     let at = self.net.delivery_time(self.now, from.node, to.node);
-                    let flight = self.net.flights.insert(Envelope { msg, from, to, payload });
-                    self.events.schedule_delivery(at, flight);
+                    self.events.schedule_delivery(at, Envelope { msg, from, to, payload });
                 }
                 if verdict == Verdict::Duplicate {
                     self.rec.push(self.now, from.node, Event::Duplicate { msg });
@@ -370,11 +363,9 @@ impl State {
 
     /// Schedules the delivery of a held message (its link was unclogged) with a
     /// fresh latency from now.
-    pub(crate) fn schedule_held(&mut self, flight: u32) {
-        let env = self.net.flights.get(flight);
-        let (from, to) = (env.from.node, env.to.node);
-        let at = self.net.delivery_time(self.now, from, to);
-        self.events.schedule_delivery(at, flight);
+    pub(crate) fn schedule_held(&mut self, env: Envelope) {
+        let at = self.net.delivery_time(self.now, env.from.node, env.to.node);
+        self.events.schedule_delivery(at, env);
     }
 
     /// Records the send of `msg` (recording is on). Out of line, so that the
@@ -394,40 +385,48 @@ impl State {
         self.rec.push(self.now, to, Event::Deliver { msg, from });
     }
 
-    /// Delivers in-flight message `flight` now; `Some`: the receiving task, to
-    /// be polled at once. A message that cannot be delivered is dropped: its
-    /// payload is left in `Net::dropped`, for the caller to drop once the state
-    /// is released.
+    /// Delivers the message at `env` now, moving it out (into the socket's
+    /// queue, or to be dropped); `Some`: the receiving task, to be polled at
+    /// once. A message that cannot be delivered is dropped: its payload is left
+    /// in `Net::dropped`, for the caller to drop once the state is released.
+    ///
+    /// # Safety
+    ///
+    /// `env` points to an initialised envelope that nothing else uses; it is
+    /// moved out (read once) and must not be used or dropped after.
     #[inline(always)]
-    pub(crate) fn deliver(&mut self, flight: u32) -> Option<crate::task::Woken> {
-        let env = self.net.flights.get(flight);
-        let (from, to) = (env.from, env.to);
+    pub(crate) unsafe fn deliver(&mut self, env: *mut Envelope) -> Option<crate::task::Woken> {
+        // SAFETY: the caller's promise; only `Copy` fields are read here.
+        let (from, to, msg) = unsafe { ((*env).from, (*env).to, (*env).msg) };
+        // SAFETY: (every `take` below) moves the envelope out, once, on a path
+        // that then returns.
+        let take = || unsafe { std::ptr::read(env) };
         // Why it is dropped, in this order: the node is down, a partition or cut
         // began while it was on the wire, no socket, another type, a full queue.
         let Some(node) = self.nodes.list.get(to.node as usize).filter(|n| n.status.is_running()) else {
-            return self.drop_delivery(flight, DropReason::NodeDown);
+            return self.drop_delivery(take(), DropReason::NodeDown);
         };
         if self.net.faulty {
             if let Some(blocked) = self.net.faults.reachable(from.node, to.node) {
                 let reason = if blocked == Verdict::Cut { DropReason::Cut } else { DropReason::Partitioned };
-                return self.drop_delivery(flight, reason);
+                return self.drop_delivery(take(), reason);
             }
         }
         let Some((_, slot)) = node.sockets.iter().find(|(p, _)| *p == to.port) else {
-            return self.drop_delivery(flight, DropReason::NoSocket);
+            return self.drop_delivery(take(), DropReason::NoSocket);
         };
-        let msg = env.msg;
         // No task runs during a delivery, so no receiver holds the slot.
         let mut slot = slot.borrow_mut();
-        let reason = if !env.payload.same_type(slot.ty) {
+        // SAFETY: as above.
+        let reason = if !unsafe { &(*env).payload }.same_type(slot.ty) {
             DropReason::TypeMismatch
         } else if slot.queue.len() >= self.net.queue_capacity {
             DropReason::QueueFull
         } else {
-            // Moved from the flight's slot straight into the socket's queue.
-            let flights = &mut self.net.flights;
-            // SAFETY: `remove_into` initialises the slot (or panics).
-            unsafe { slot.queue.push_back_in_place(|dst| flights.remove_into(flight, dst)) };
+            // Moved from the event straight into the socket's queue.
+            // SAFETY: the copy initialises the queue's slot and moves the
+            // envelope out (the caller's promise: it is not used again).
+            unsafe { slot.queue.push_back_in_place(|dst| std::ptr::copy_nonoverlapping(env, dst.as_mut_ptr(), 1)) };
             let woken = match &slot.waker {
                 Some(w) => crate::task::wake_direct(&mut self.tasks, &mut self.ready, &self.nodes, w),
                 None => None,
@@ -440,14 +439,13 @@ impl State {
             return woken;
         };
         drop(slot);
-        self.drop_delivery(flight, reason)
+        self.drop_delivery(take(), reason)
     }
 
-    /// Drops in-flight message `flight` at its delivery and records why; its
-    /// payload goes to `Net::dropped`.
+    /// Drops message `env` at its delivery and records why; its payload goes
+    /// to `Net::dropped`.
     #[cold]
-    fn drop_delivery(&mut self, flight: u32, reason: DropReason) -> Option<crate::task::Woken> {
-        let env = self.net.flights.remove(flight);
+    fn drop_delivery(&mut self, env: Envelope, reason: DropReason) -> Option<crate::task::Woken> {
         self.rec.push(self.now, env.to.node, Event::Drop { msg: env.msg, reason });
         self.stats.dropped += 1;
         debug_assert!(self.net.dropped.is_none(), "the run loop drops each dropped payload at once");

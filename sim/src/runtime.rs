@@ -14,7 +14,7 @@ use crate::payload::Payload;
 use crate::sched::ReadyQueue;
 use crate::task::Tasks;
 use crate::time::Instant;
-use crate::timer::{Events, What};
+use crate::timer::{Events, Taken};
 use microsim_traces::{NodeIx, Recording, NO_NODE};
 use std::cell::{Cell, RefCell};
 
@@ -315,7 +315,7 @@ impl Inner {
                     return Stop::Finished;
                 }
                 match st.next_due(deadline, stop) {
-                    Some(What::Deliver(flight)) => match st.deliver(flight) {
+                    Some(Taken::Deliver(env)) => match st.deliver_next(env) {
                         Some(task) => {
                             run_woken!(task);
                         }
@@ -328,7 +328,7 @@ impl Inner {
                         }
                         None => {}
                     },
-                    Some(What::Timer(key)) => {
+                    Some(Taken::Timer(key)) => {
                         if let Some(task) = st.fire_timer(key) {
                             run_woken!(task);
                         }
@@ -396,17 +396,29 @@ impl State {
     /// left (two comparisons). Takes it, moving time to it; `None` when
     /// [`State::next_event_slow`] must decide.
     #[inline(always)]
-    fn next_due(&mut self, deadline: Option<u64>, stop: u64) -> Option<What> {
+    fn next_due(&mut self, deadline: Option<u64>, stop: u64) -> Option<Taken> {
         let time = self.events.peek_time()?;
         debug_assert_eq!(stop, self.event_stop(deadline));
         if time < stop && self.steps_left != 0 {
             self.steps_left -= 1;
             debug_assert!(time >= self.now, "time went backwards: {time} < {}", self.now);
             self.now = time;
-            let event = self.events.pop().expect("peeked event is there");
-            return Some(event.what());
+            return Some(self.events.take_next());
         }
         None
+    }
+
+    /// Delivers the message [`Events::take_next`] left at the top of the queue
+    /// (see [`State::deliver`]), then removes its event.
+    #[inline(always)]
+    fn deliver_next(&mut self, env: *mut crate::net::Envelope) -> Option<crate::task::Woken> {
+        // SAFETY: `env` is the top event's envelope (`take_next`); `deliver`
+        // moves it out and nothing changes the queue before it is removed.
+        unsafe {
+            let woken = self.deliver(env);
+            self.events.remove_moved_top();
+            woken
+        }
     }
 
     /// Taking the next event when a plan step, a deadline or a limit may come first.

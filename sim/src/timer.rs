@@ -2,34 +2,57 @@
 //!
 //! One binary heap holds every future event. Ties in time are broken by a
 //! sequence number taken when the event was scheduled, never by an address or a
-//! hash, so the order is the same in every run of a seed. Timers live in a slab;
-//! cancelling one frees its slot, and its heap entry is skipped when it surfaces.
+//! hash, so the order is the same in every run of a seed. A delivery carries its
+//! message in its heap entry (no side table to look it up in), and is moved
+//! from there straight into the receiving socket's queue. Timers live in a
+//! slab; cancelling one frees its slot, and its heap entry is skipped when it
+//! surfaces.
 
 use crate::heap::MinHeap;
+use crate::net::{Addr, Envelope};
+use crate::payload::Payload;
 use crate::runtime::{Next, State};
 use crate::slab::{fresh_generation, Key, Slab};
 use microsim_traces::{Event, NodeIx};
 use std::cmp::Ordering;
+use std::fmt;
 use std::task::Waker;
 
-#[derive(Clone, Copy, Debug)]
 pub(crate) enum What {
     Timer(Key),
-    Deliver(u32),
+    Deliver(Envelope),
+}
+
+impl fmt::Debug for What {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            What::Timer(key) => write!(f, "Timer({key:?})"),
+            What::Deliver(env) => write!(f, "Deliver(msg {})", env.msg),
+        }
+    }
 }
 
 /// An event, ordered by (time, sequence): compared as the integer
 /// `time << 64 | seq`, so the min-heap yields the earliest first with one wide
-/// comparison. The halves are stored apart (alignment 8), so an entry is 24
-/// bytes (`What` fits 8, a task key's generation being never zero).
-#[derive(Clone, Copy, Debug)]
+/// comparison. The halves are stored apart (alignment 8). An entry is one
+/// cache line: the envelope is 48 bytes and a timer's key fits beside the
+/// payload's never-null vtable pointer, which tells the variants apart.
+#[derive(Debug)]
 pub(crate) struct Ev {
     time: u64,
     seq: u64,
     what: What,
 }
 
-const _: () = assert!(std::mem::size_of::<Ev>() == 24, "an event entry is 24 bytes");
+const _: () = assert!(std::mem::size_of::<Ev>() == 64, "an event entry is 64 bytes");
+
+/// The next event, taken from the top of the queue by [`Events::take_next`].
+pub(crate) enum Taken {
+    Timer(Key),
+    /// A delivery: the envelope is still in the heap's top slot; the taker
+    /// moves it out exactly once and then calls [`Events::remove_moved_top`].
+    Deliver(*mut Envelope),
+}
 
 impl Ev {
     #[inline]
@@ -45,11 +68,6 @@ impl Ev {
     #[inline]
     pub(crate) fn time(&self) -> u64 {
         self.time
-    }
-
-    #[inline]
-    pub(crate) fn what(&self) -> What {
-        self.what
     }
 }
 
@@ -94,10 +112,26 @@ impl Events {
         self.heap.push(Ev::new(time, self.seq, what));
     }
 
-    /// Schedules the delivery of in-flight message `flight` at `time`.
+    /// Schedules the delivery at `time` of a message from `from` to `to`,
+    /// written field by field into its heap slot.
     #[inline(always)]
-    pub(crate) fn schedule_delivery(&mut self, time: u64, flight: u32) {
-        self.push(time, What::Deliver(flight));
+    pub(crate) fn schedule_send(&mut self, time: u64, msg: u64, from: Addr, to: Addr, payload: Payload) {
+        self.seq += 1;
+        let seq = self.seq;
+        let rank = u128::from(time) << 64 | u128::from(seq);
+        // SAFETY: the slot is written at once.
+        unsafe {
+            let slot = self.heap.push_slot(|parent| rank < parent.rank());
+            std::ptr::addr_of_mut!((*slot).time).write(time);
+            std::ptr::addr_of_mut!((*slot).seq).write(seq);
+            std::ptr::addr_of_mut!((*slot).what).write(What::Deliver(Envelope { msg, from, to, payload }));
+        }
+    }
+
+    /// Schedules the delivery of a message at `time`.
+    #[inline(always)]
+    pub(crate) fn schedule_delivery(&mut self, time: u64, env: Envelope) {
+        self.push(time, What::Deliver(env));
     }
 
     /// Schedules a timer that wakes `waker` at `time`.
@@ -146,6 +180,38 @@ impl Events {
     pub(crate) fn pop(&mut self) -> Option<Ev> {
         self.heap.pop()
     }
+
+    /// Takes the earliest event (the queue is not empty): a timer is removed at
+    /// once; a delivery is left in place for the caller to move its envelope
+    /// out of (see [`Taken::Deliver`]).
+    #[inline(always)]
+    pub(crate) fn take_next(&mut self) -> Taken {
+        let top = self.heap.top().expect("an event is queued");
+        // SAFETY: `top` points to the heap's initialised top entry.
+        match unsafe { &mut (*top).what } {
+            What::Timer(key) => {
+                let key = *key;
+                // SAFETY: a key is `Copy`: copying it moved the entry's value
+                // out (nothing in it needs dropping).
+                unsafe { self.heap.remove_moved_top() };
+                Taken::Timer(key)
+            }
+            What::Deliver(env) => Taken::Deliver(env),
+        }
+    }
+
+    /// Removes the delivery [`Events::take_next`] left in place, once its
+    /// envelope was moved out.
+    ///
+    /// # Safety
+    ///
+    /// As [`MinHeap::remove_moved_top`]: the envelope was moved out of the top
+    /// entry, and the queue not changed since `take_next`.
+    #[inline(always)]
+    pub(crate) unsafe fn remove_moved_top(&mut self) {
+        // SAFETY: the caller's promise.
+        unsafe { self.heap.remove_moved_top() }
+    }
 }
 
 impl State {
@@ -157,7 +223,11 @@ impl State {
         debug_assert_eq!(ev.time(), self.now);
         let woken = match ev.what {
             What::Timer(key) => self.fire_timer(key),
-            What::Deliver(flight) => self.deliver(flight),
+            What::Deliver(env) => {
+                let mut env = std::mem::ManuallyDrop::new(env);
+                // SAFETY: `env` is moved out by `deliver` once, and not used after.
+                unsafe { self.deliver(&mut *env) }
+            }
         };
         match woken {
             Some(task) => Next::Run(task),
