@@ -33,7 +33,7 @@ impl<T: Ord> MinHeap<T> {
     /// The smallest entry, for use in place: see [`MinHeap::remove_moved_top`].
     #[inline(always)]
     pub(crate) fn top(&mut self) -> Option<*mut T> {
-        (!self.v.is_empty()).then(|| self.v.as_mut_ptr())
+        (!self.v.is_empty()).then_some(self.v.as_mut_ptr())
     }
 
     /// Removes the smallest entry, which the caller has moved out of the slot
