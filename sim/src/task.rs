@@ -170,7 +170,7 @@ pub(crate) fn wake_direct(
         return None;
     }
     if ready.is_empty_fifo() && !nodes.any_paused() {
-        return Some(Woken { key, node: slot.node });
+        return Some(Woken { key, node: slot.node, fut: slot.fut.0 });
     }
     slot.queued = true;
     ready.push(ReadyTask { key: key.to_u64(), node: slot.node });
@@ -178,11 +178,13 @@ pub(crate) fn wake_direct(
 }
 
 /// A task woken by an event that may be polled at once (see [`wake_direct`]):
-/// it is not marked queued and is in no queue.
-/// Small (two words), so that it is passed in registers.
+/// it is not marked queued and is in no queue. It carries a pointer to the
+/// task's future (as [`Taken`]), valid while the task table is not changed:
+/// the run loop polls or queues it before anything else happens.
 pub(crate) struct Woken {
     key: Key,
     node: NodeIx,
+    fut: NonNull<dyn Future<Output = ()>>,
 }
 
 fn waker_for(key: u64) -> Waker {
@@ -485,10 +487,13 @@ impl State {
         }
         self.count_step();
         // Nothing changed the table since `wake_direct` found the task there.
-        let fut = self.tasks.slab.get(task.key).expect("a woken task is in the table").fut.0;
+        debug_assert!(
+            self.tasks.slab.get(task.key).is_some_and(|slot| std::ptr::addr_eq(slot.fut.0.as_ptr(), task.fut.as_ptr())),
+            "a woken task is in the table"
+        );
         self.tasks.current = Some((task.key, task.node));
         self.stats.polls += 1;
-        Ok(Taken { key: task.key, node: task.node, fut })
+        Ok(Taken { key: task.key, node: task.node, fut: task.fut })
     }
 
     /// Queues a task that [`wake_direct`] returned, as `wake_in` would have.
