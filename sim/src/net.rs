@@ -261,7 +261,7 @@ impl State {
     /// after the state borrow ends).
     #[inline(always)]
     pub(crate) fn send(&mut self, from: Addr, to: Addr, payload: Payload) -> Result<(), Payload> {
-        let record = |st: &mut State, msg| st.record_send(msg, from.node, to, None);
+        let record = |st: &mut State, msg| st.record_send(msg, from.node, to, &payload, None);
         let Some(msg) = self.begin_send(from, to, record) else { return Err(payload) };
         let at = self.net.delivery_time(self.now, from.node, to.node);
         self.events.schedule_send(at, msg, from, to, payload);
@@ -269,7 +269,8 @@ impl State {
     }
 
     /// `send` while recording in full: `copy` is a clone of the payload for the
-    /// trace, made by the caller before borrowing the state (cloning runs user code).
+    /// trace when it needs dropping, made by the caller before borrowing the
+    /// state (cloning runs user code); else the trace takes a snapshot.
     /// Inlined into the one caller, the out-of-line `socket::send_slow`.
     #[inline(always)]
     pub(crate) fn send_recorded(
@@ -279,10 +280,10 @@ impl State {
         payload: Payload,
         copy: Option<Payload>,
     ) -> Option<Payload> {
-        let record = |st: &mut State, msg| st.record_send(msg, from.node, to, copy);
+        let record = |st: &mut State, msg| st.record_send(msg, from.node, to, &payload, copy);
         let Some(msg) = self.begin_send(from, to, record) else { return Some(payload) };
         let at = self.net.delivery_time(self.now, from.node, to.node);
-        self.events.schedule_delivery(at, Envelope { msg, from, to, payload });
+        self.events.schedule_send(at, msg, from, to, payload);
         None
     }
 
@@ -336,7 +337,7 @@ impl State {
         verdict: Verdict,
         twin: Option<Payload>,
     ) -> Option<Payload> {
-        let record = |st: &mut State, msg| st.record_send(msg, from.node, to, copy);
+        let record = |st: &mut State, msg| st.record_send(msg, from.node, to, &payload, copy);
         let Some(msg) = self.begin_send(from, to, record) else { return Some(payload) };
         let reason = match verdict {
             Verdict::Partitioned => DropReason::Partitioned,
@@ -371,11 +372,14 @@ impl State {
     /// Records the send of `msg` (recording is on). Out of line, so that the
     /// recording code does not weigh on the untraced path it is inlined into.
     #[inline(never)]
-    fn record_send(&mut self, msg: u64, from: NodeIx, to: Addr, copy: Option<Payload>) {
+    fn record_send(&mut self, msg: u64, from: NodeIx, to: Addr, payload: &Payload, copy: Option<Payload>) {
         // The message is rendered only if the trace is read (see `Outcome::trace`).
         let make = |text| Event::Send { msg, to: to.node, port: to.port, text };
         if self.rec.push_deferred(self.now, from, make) {
-            self.unrendered.push(copy.expect("full recording sends come with a copy"));
+            match copy {
+                Some(copy) => self.unrendered.push(copy),
+                None => self.unrendered.push_snapshot(payload),
+            }
         }
     }
 

@@ -182,6 +182,15 @@ impl Payload {
     }
 }
 
+impl Payload {
+    /// Whether dropping the payload runs any code (it frees a box, or the
+    /// value's type has drop glue).
+    #[inline(always)]
+    pub(crate) fn needs_drop(&self) -> bool {
+        self.table.needs_drop
+    }
+}
+
 impl Clone for Payload {
     fn clone(&self) -> Payload {
         // SAFETY: `data` holds a live value of the table's type.
@@ -238,6 +247,33 @@ impl PayloadLog {
     /// so it may be called while the simulation state is borrowed.
     #[inline]
     pub(crate) fn push(&mut self, payload: Payload) {
+        let payload = mem::ManuallyDrop::new(payload);
+        // SAFETY: `payload` is not dropped: the log takes its value over.
+        unsafe { self.push_bytes(&payload) }
+    }
+
+    /// Pushes a bitwise snapshot of `payload`, which stays with the caller: for
+    /// a value stored inline whose type has no drop glue (`!needs_drop`), the
+    /// trace's copy of a sent message. The log only ever renders it (through
+    /// `Debug`, by shared reference) and dropping it does nothing, so no
+    /// `Clone` has to run, nor a copy be made and moved around first.
+    #[inline]
+    pub(crate) fn push_snapshot(&mut self, payload: &Payload) {
+        assert!(!payload.needs_drop(), "a snapshot is of a payload that needs no dropping");
+        // SAFETY: the value has no drop glue and is stored inline: the bytes
+        // are a second, never-dropped copy, read only by `render`.
+        unsafe { self.push_bytes(payload) }
+    }
+
+    /// Copies the index byte(s) of `payload`'s type and the bytes its buffer
+    /// holds (the value, or the box pointer) into the log.
+    ///
+    /// # Safety
+    ///
+    /// The log becomes an owner of the value: the caller forgets `payload`, or
+    /// its value needs no dropping (see `push_snapshot`).
+    #[inline(always)]
+    unsafe fn push_bytes(&mut self, payload: &Payload) {
         let table = payload.table;
         let ix = match self.types.iter().position(|&t| ptr::eq(t, table)) {
             Some(ix) => ix,
@@ -263,13 +299,12 @@ impl PayloadLog {
                 dst.add(1).cast::<[u8; 4]>().write_unaligned((ix as u32).to_le_bytes());
             }
         }
-        let payload = mem::ManuallyDrop::new(payload);
         // SAFETY: the buffer's bytes after the index are in the allocation (room
         // was made for all of them) and not aliased; copying possibly
         // uninitialised bytes into `MaybeUninit<u8>`s is sound. The first `size`
-        // of them take over the value (or box) from `payload`, which is not
-        // dropped, so the value has exactly one owner again; the rest are past
-        // the new length, free space that the next entry overwrites.
+        // of them take over the value (or box), as the caller promised; the
+        // rest are past the new length, free space that the next entry
+        // overwrites.
         unsafe { dst.add(head).cast::<MaybeUninit<Inline>>().write_unaligned(payload.data) };
         // SAFETY: the new length is within the capacity, and bytes of type
         // `MaybeUninit<u8>` need no initialisation (these were all written).
@@ -440,6 +475,34 @@ mod tests {
         let p = small.pop_front().unwrap();
         assert!(p.is::<u64>());
         assert_eq!(p.downcast::<u64>().unwrap(), 1);
+    }
+
+    #[test]
+    fn a_log_takes_snapshots_of_values_without_drop_glue() {
+        // A type that is not `Copy` and has no drop glue: its snapshot is its
+        // bits, rendered as the original was when it was taken.
+        #[derive(Clone, Debug)]
+        struct Reading {
+            sensor: u32,
+            value: i16,
+        }
+        let mut log = PayloadLog::default();
+        let originals = [Payload::new(Reading { sensor: 3, value: -7 }), Payload::new(42u64), Payload::new(('a', 1u8))];
+        for p in &originals {
+            assert!(!p.needs_drop());
+            log.push_snapshot(p);
+        }
+        let shown: Vec<String> = originals.iter().map(|p| format!("{p:?}")).collect();
+        assert_eq!(rendered(&mut log), shown);
+        // Values that need dropping (drop glue, or boxed) are cloned instead.
+        assert!(Payload::new(String::from("x")).needs_drop());
+        assert!(Payload::new([0u64; 8]).needs_drop());
+    }
+
+    #[test]
+    #[should_panic(expected = "a snapshot is of a payload that needs no dropping")]
+    fn a_snapshot_of_a_value_that_needs_dropping_is_refused() {
+        PayloadLog::default().push_snapshot(&Payload::new(String::from("owned")));
     }
 
     #[test]

@@ -145,8 +145,10 @@ pub(crate) fn send_from(from: Addr, to: Addr, payload: Payload) {
 /// A send while recording in full or under network faults.
 #[inline(never)]
 fn send_slow(inner: &Inner, from: Addr, to: Addr, payload: Payload) {
-    // The trace's copy is made before borrowing the state: `Clone` is user code.
-    let copy = if inner.record_full { Some(payload.clone()) } else { None };
+    // The trace's copy of a value that needs dropping is a clone, made before
+    // borrowing the state (`Clone` is user code); of any other, a snapshot
+    // the log takes at the send (`PayloadLog::push_snapshot`).
+    let copy = if inner.record_full && payload.needs_drop() { Some(payload.clone()) } else { None };
     let dropped = if inner.net_faulty.get() {
         send_faulty(inner, from, to, payload, copy)
     } else {
