@@ -482,6 +482,7 @@ mod tests {
         // A type that is not `Copy` and has no drop glue: its snapshot is its
         // bits, rendered as the original was when it was taken.
         #[derive(Clone, Debug)]
+        #[expect(dead_code, reason = "read through Debug only")]
         struct Reading {
             sensor: u32,
             value: i16,
