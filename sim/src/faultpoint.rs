@@ -110,17 +110,26 @@ struct Site {
 #[derive(Debug)]
 pub(crate) struct PointState {
     config: FaultPoints,
-    rng: SimRng,
+    /// The run's seed, for the stream made at the first roll.
+    seed: u64,
+    /// The fault points' stream, made when first needed (most runs roll none:
+    /// seeding a stream is a good part of setting a small run up).
+    rng: Option<SimRng>,
     sites: BTreeMap<&'static str, Site>,
 }
 
 impl PointState {
-    pub(crate) fn new(config: FaultPoints, rng: SimRng) -> PointState {
-        PointState { config, rng, sites: BTreeMap::new() }
+    pub(crate) fn new(config: FaultPoints, seed: u64) -> PointState {
+        PointState { config, seed, rng: None, sites: BTreeMap::new() }
     }
 
     fn roll(&mut self, p: f64) -> bool {
-        self.config.enabled && p > 0.0 && self.rng.random_bool(p.min(1.0))
+        if !(self.config.enabled && p > 0.0) {
+            return false;
+        }
+        let seed = self.seed;
+        let rng = self.rng.get_or_insert_with(|| crate::rng::stream(seed, crate::rng::Stream::FaultPoints));
+        rng.random_bool(p.min(1.0))
     }
 
     pub(crate) fn buggify(&mut self, site: &'static str, rate: Option<f64>) -> bool {

@@ -191,10 +191,7 @@ impl Inner {
             unrendered: Default::default(),
             plan: Default::default(),
             next_step_ns: u64::MAX,
-            points: crate::faultpoint::PointState::new(
-                config.fault_points.clone(),
-                crate::rng::stream(seed, crate::rng::Stream::FaultPoints),
-            ),
+            points: crate::faultpoint::PointState::new(config.fault_points.clone(), seed),
             props: Default::default(),
             config,
         };

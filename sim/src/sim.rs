@@ -158,7 +158,7 @@ impl Sim {
         Fut: Future + 'static,
         Fut::Output: NodeExit,
     {
-        self.enter(|i| i.register(name, false, erase(factory)))
+        self.register(name, false, erase(factory))
     }
 
     /// Registers a client node: a workload. The run ends when every client's main
@@ -169,7 +169,18 @@ impl Sim {
         Fut: Future + 'static,
         Fut::Output: NodeExit,
     {
-        self.enter(|i| i.register(name, true, erase(factory)))
+        self.register(name, true, erase(factory))
+    }
+
+    /// Registers a node; runs its factory at once (inside the simulation)
+    /// only if the simulation has started, so that registering the nodes of a
+    /// run before it starts does not enter it.
+    fn register(&mut self, name: &str, client: bool, factory: crate::node::Factory) -> Result<(), SimError> {
+        if self.inner.state.borrow().started {
+            self.enter(|i| i.register(name, client, factory))
+        } else {
+            self.inner.register(name, client, factory)
+        }
     }
 
     /// Sets how the directed link `from -> to` behaves.
