@@ -212,6 +212,26 @@ impl fmt::Debug for Payload {
     }
 }
 
+/// Copies a payload buffer word by word (to `dst`, unaligned). The buffer is
+/// usually written a moment before (by `Payload::new`, one word for a small
+/// value); a load of all of it at once would span that store and the bytes
+/// around it, which the processor cannot forward from its store buffer, and
+/// wait for the store to reach the cache. Word loads are each served by one
+/// store. They are volatile so that the compiler does not merge them.
+///
+/// # Safety
+///
+/// `dst` is valid for writing a buffer's bytes.
+#[inline(always)]
+unsafe fn copy_words(src: &MaybeUninit<Inline>, dst: *mut MaybeUninit<Inline>) {
+    let (s, d) = (ptr::from_ref(src).cast::<MaybeUninit<usize>>(), dst.cast::<MaybeUninit<usize>>());
+    for i in 0..mem::size_of::<Inline>() / mem::size_of::<usize>() {
+        // SAFETY: both are valid for the buffer's words (`dst` by the caller's
+        // promise); `MaybeUninit` words may hold uninitialised bytes.
+        unsafe { d.add(i).write_unaligned(s.add(i).read_volatile()) };
+    }
+}
+
 /// Clones of payloads, kept back to back to be taken out in order.
 ///
 /// Each entry is a type index (one byte; or 255 and a 4-byte index, past 255
@@ -305,7 +325,7 @@ impl PayloadLog {
         // of them take over the value (or box), as the caller promised; the
         // rest are past the new length, free space that the next entry
         // overwrites.
-        unsafe { dst.add(head).cast::<MaybeUninit<Inline>>().write_unaligned(payload.data) };
+        unsafe { copy_words(&payload.data, dst.add(head).cast::<MaybeUninit<Inline>>()) };
         // SAFETY: the new length is within the capacity, and bytes of type
         // `MaybeUninit<u8>` need no initialisation (these were all written).
         unsafe { self.last.set_len(len + need) };
