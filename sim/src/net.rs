@@ -9,7 +9,7 @@
 use crate::config::Config;
 use crate::latency::{Link, LinkConfig};
 use crate::netfault::{NetFaults, Verdict};
-use crate::payload::{Payload, PayloadType};
+use crate::payload::{Payload, PayloadParts, PayloadType};
 use crate::ring::Ring;
 use crate::rng::{self, SimRng, Stream};
 use crate::runtime::{self, State};
@@ -284,6 +284,28 @@ impl State {
         let Some(msg) = self.begin_send(from, to, record) else { return Some(payload) };
         let at = self.net.delivery_time(self.now, from.node, to.node);
         self.events.schedule_send(at, msg, from, to, payload);
+        None
+    }
+
+    /// `send` while recording in full a message whose type needs no dropping,
+    /// given as its words (see `Payload::into_parts`): the trace's copy is a
+    /// snapshot the log takes of it, and the payload is put together again
+    /// only where it is written, so that it is never loaded from memory with
+    /// wider loads than it was stored with.
+    #[inline(always)]
+    pub(crate) fn send_recorded_snapshot(&mut self, from: Addr, to: Addr, parts: PayloadParts) -> Option<Payload> {
+        debug_assert!(!parts.0.needs_drop(), "a snapshot is of a payload that needs no dropping");
+        let record = |st: &mut State, msg| {
+            let make = |text| Event::Send { msg, to: to.node, port: to.port, text };
+            if st.rec.push_deferred(st.now, from.node, make) {
+                // Never dropped (and it needs no dropping): the log's bits only.
+                let snapshot = std::mem::ManuallyDrop::new(Payload::from_parts(parts));
+                st.unrendered.push_snapshot(&snapshot);
+            }
+        };
+        let Some(msg) = self.begin_send(from, to, record) else { return Some(Payload::from_parts(parts)) };
+        let at = self.net.delivery_time(self.now, from.node, to.node);
+        self.events.schedule_send(at, msg, from, to, Payload::from_parts(parts));
         None
     }
 

@@ -96,6 +96,13 @@ impl PayloadType {
     pub(crate) fn of<T: Message>() -> PayloadType {
         PayloadType(VTableOf::<T>::TABLE)
     }
+
+    /// Whether dropping a payload of this type runs any code (see
+    /// [`Payload::needs_drop`]).
+    #[inline(always)]
+    pub(crate) fn needs_drop(self) -> bool {
+        self.0.needs_drop
+    }
 }
 
 /// A message of any [`Message`] type, inline when it is small.
@@ -182,7 +189,31 @@ impl Payload {
     }
 }
 
+/// A payload taken apart into its words (see [`Payload::into_parts`]).
+pub(crate) type PayloadParts = (PayloadType, MaybeUninit<usize>, MaybeUninit<usize>);
+
 impl Payload {
+    /// Takes the payload apart into its words. A `Payload` (three words) passed
+    /// by value to a function that is not inlined goes through memory: the
+    /// caller stores it word by word, and a copy that then loads it with wider
+    /// loads waits for those stores (they cannot be forwarded). Passed as
+    /// three words, it can stay in registers.
+    #[inline(always)]
+    pub(crate) fn into_parts(self) -> PayloadParts {
+        let this = mem::ManuallyDrop::new(self);
+        // SAFETY: `Inline` is two words; `MaybeUninit` words may be uninitialised.
+        let [a, b]: [MaybeUninit<usize>; 2] = unsafe { mem::transmute(this.data) };
+        (PayloadType(this.table), a, b)
+    }
+
+    /// Puts a payload taken apart by [`Payload::into_parts`] back together.
+    #[inline(always)]
+    pub(crate) fn from_parts((PayloadType(table), a, b): PayloadParts) -> Payload {
+        // SAFETY: as in `into_parts`, the other way round.
+        let data: MaybeUninit<Inline> = unsafe { mem::transmute([a, b]) };
+        Payload { table, data, _not_send: PhantomData }
+    }
+
     /// Whether dropping the payload runs any code (it frees a box, or the
     /// value's type has drop glue).
     #[inline(always)]
@@ -495,6 +526,26 @@ mod tests {
         let p = small.pop_front().unwrap();
         assert!(p.is::<u64>());
         assert_eq!(p.downcast::<u64>().unwrap(), 1);
+    }
+
+    #[test]
+    fn a_payload_taken_apart_and_put_together_is_the_same_and_dropped_once() {
+        let drops = Rc::new(Cell::new(0));
+        let mut backs = Vec::new();
+        for p in [Payload::new(Counted(drops.clone())), Payload::new((Counted(drops.clone()), [1u64; 4]))] {
+            let shown = format!("{p:?}");
+            let (ty, a, b) = p.into_parts();
+            assert!(ty.needs_drop());
+            let back = Payload::from_parts((ty, a, b));
+            assert_eq!(format!("{back:?}"), shown);
+            backs.push(back);
+        }
+        assert_eq!(drops.get(), 0, "taking apart moves, it drops nothing");
+        drop(backs);
+        assert_eq!(drops.get(), 2, "each value was dropped once, after being put together");
+        let (ty, a, b) = Payload::new(41u64).into_parts();
+        assert!(!ty.needs_drop());
+        assert_eq!(Payload::from_parts((ty, a, b)).downcast::<u64>().ok(), Some(41));
     }
 
     #[test]

@@ -14,6 +14,7 @@ use std::cell::RefCell;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::marker::PhantomData;
+use std::mem::MaybeUninit;
 use std::rc::Rc;
 use std::task::Poll;
 
@@ -132,7 +133,9 @@ pub(crate) fn send_from(from: Addr, to: Addr, payload: Payload) {
     let inner = unsafe { &*inner };
     // Full recording (a copy for the trace) and network faults go out of line.
     if inner.send_slow.get() {
-        return send_slow(inner, from, to, payload);
+        // Passed as three words, in registers (see `Payload::into_parts`).
+        let (ty, a, b) = payload.into_parts();
+        return send_slow(inner, from, to, ty, a, b);
     }
     let mut st = inner.state.borrow_mut();
     if let Err(dropped) = st.send(from, to, payload) {
@@ -144,7 +147,15 @@ pub(crate) fn send_from(from: Addr, to: Addr, payload: Payload) {
 
 /// A send while recording in full or under network faults.
 #[inline(never)]
-fn send_slow(inner: &Inner, from: Addr, to: Addr, payload: Payload) {
+fn send_slow(inner: &Inner, from: Addr, to: Addr, ty: PayloadType, a: MaybeUninit<usize>, b: MaybeUninit<usize>) {
+    if inner.record_full && !ty.needs_drop() && !inner.net_faulty.get() {
+        // The common recorded send: the payload stays in registers until it is
+        // written into its event, and the trace takes a snapshot of it.
+        let dropped = inner.state.borrow_mut().send_recorded_snapshot(from, to, (ty, a, b));
+        drop(dropped);
+        return;
+    }
+    let payload = Payload::from_parts((ty, a, b));
     // The trace's copy of a value that needs dropping is a clone, made before
     // borrowing the state (`Clone` is user code); of any other, a snapshot
     // the log takes at the send (`PayloadLog::push_snapshot`).
