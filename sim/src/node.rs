@@ -113,7 +113,9 @@ pub(crate) struct Node {
     factory: Option<Factory>,
     main: Option<Key>,
     held: Vec<ReadyTask>,
-    pub(crate) sockets: Vec<(Port, crate::net::SharedSlot)>,
+    /// Inline for the usual one or two (most nodes bind one or two ports: no
+    /// allocation per node for them).
+    pub(crate) sockets: smallvec::SmallVec<[(Port, crate::net::SharedSlot); 2]>,
     /// The node's stream for service code, made on first use (it depends only
     /// on the seed and the name, so when it is made does not matter).
     rng: Option<Box<SimRng>>,
@@ -214,7 +216,7 @@ impl Nodes {
             factory,
             main: None,
             held: Vec::new(),
-            sockets: Vec::new(),
+            sockets: smallvec::SmallVec::new(),
             rng: None,
             clock: Clock::default(),
             disk: Disk::default(),
