@@ -7,7 +7,7 @@
 #   scripts/benchmarks.sh                     # the full report, into BENCHMARKS.md
 #   RUNS=3 LIMIT=20000 OUT=/tmp/b.md scripts/benchmarks.sh
 #
-# Settings (environment): RUNS (peers runs, 9: a pingpong run takes about a
+# Settings (environment): RUNS (peers runs, 15: a pingpong run takes about a
 # millisecond, so the median of more runs is steadier), BASE_SEEDS (bench bugs, 5), LIMIT
 # (seeds per bug sweep, 100000), BUDGET_S (wall seconds per bug sweep, about, 12),
 # JOBS (threads, 2), SCALE_MSGS (600000), SCALE_RUNS (20), SAGA_SEEDS (400), MEM_RUNS
@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-RUNS=${RUNS:-9}
+RUNS=${RUNS:-15}
 BASE_SEEDS=${BASE_SEEDS:-5}
 LIMIT=${LIMIT:-100000}
 BUDGET_S=${BUDGET_S:-12}
