@@ -175,6 +175,7 @@ mod latency;
 pub mod lin;
 pub mod liveness;
 mod log;
+mod mailbox;
 pub mod metrics;
 pub mod nemesis;
 pub mod net;

@@ -8,9 +8,9 @@
 
 use crate::config::Config;
 use crate::latency::{Link, LinkConfig};
+use crate::mailbox::Mailbox;
 use crate::netfault::{NetFaults, Verdict};
 use crate::payload::{Payload, PayloadParts, PayloadType};
-use crate::ring::Ring;
 use crate::rng::{self, SimRng, Stream};
 use crate::runtime::{self, State};
 pub use crate::socket::Socket;
@@ -100,7 +100,7 @@ pub(crate) struct Envelope {
 /// A bound socket: its type, its queue and the waker of its receiver.
 pub(crate) struct SocketSlot {
     pub(crate) ty: PayloadType,
-    pub(crate) queue: Ring<Envelope>,
+    pub(crate) queue: Mailbox<Envelope>,
     pub(crate) waker: Option<Waker>,
     /// False once closed (its node crashed, or its `Socket` was dropped).
     pub(crate) open: bool,
@@ -116,7 +116,7 @@ pub(crate) fn close_socket(slot: &SharedSlot) -> Vec<(u64, Payload)> {
     let mut slot = slot.borrow_mut();
     slot.open = false;
     slot.waker = None;
-    std::mem::replace(&mut slot.queue, Ring::with_capacity(0)).map(|env| (env.msg, env.payload)).collect()
+    slot.queue.drain().map(|env| (env.msg, env.payload)).collect()
 }
 
 /// The network's state.
@@ -452,7 +452,7 @@ impl State {
             // Moved from the event straight into the socket's queue.
             // SAFETY: the copy initialises the queue's slot and moves the
             // envelope out (the caller's promise: it is not used again).
-            unsafe { slot.queue.push_back_in_place(|dst| std::ptr::copy_nonoverlapping(env, dst.as_mut_ptr(), 1)) };
+            unsafe { slot.queue.push_back_from(env) };
             let woken = match &slot.waker {
                 Some(w) => crate::task::wake_direct(&mut self.tasks, &mut self.ready, &self.nodes, w),
                 None => None,

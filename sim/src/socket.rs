@@ -5,9 +5,9 @@
 //! Dropping the socket unbinds the port; a crash of its node closes it.
 
 use crate::error::{check_name, SimError};
+use crate::mailbox::Mailbox;
 use crate::net::{close_socket, Addr, SharedSlot, SocketSlot, ToAddr};
 use crate::payload::{Message, Payload, PayloadType};
-use crate::ring::Ring;
 use crate::runtime::{self, Inner};
 use microsim_traces::{NodeIx, Port};
 use std::cell::RefCell;
@@ -118,7 +118,7 @@ fn bind_at<M: Message>(inner: &Inner, node: NodeIx, port: Port) -> Result<Socket
     if st.nodes.list[node as usize].sockets.iter().any(|(p, _)| *p == port) {
         return Err(SimError::AddrInUse { node: st.nodes.name(node).to_string(), port: st.net.port_name(port) });
     }
-    let slot = SocketSlot { ty: PayloadType::of::<M>(), queue: Ring::with_capacity(0), waker: None, open: true };
+    let slot = SocketSlot { ty: PayloadType::of::<M>(), queue: Mailbox::default(), waker: None, open: true };
     let slot = Rc::new(RefCell::new(slot));
     st.nodes.list[node as usize].sockets.push((port, slot.clone()));
     Ok(Socket { slot, addr: Addr { node, port }, _marker: PhantomData })
