@@ -79,10 +79,14 @@ pub enum BenchCommand {
     /// then `bench saga` (simulated seconds per wall second, every fault kind).
     ///
     /// Example: microsim bench scale --msgs 600000 --runs 20 --saga-seeds 400
+    /// (`--nodes 3000 --saga-seeds 0`: one size only, e.g. under a profiler)
     Scale {
         /// Messages of the big run at every size (about).
         #[arg(long, default_value_t = 600_000)]
         msgs: u64,
+        /// Only these ring sizes (comma-separated; default 3,30,300,3000).
+        #[arg(long, value_delimiter = ',')]
+        nodes: Vec<u32>,
         /// Small runs at every size.
         #[arg(long, default_value_t = 20)]
         runs: u64,
@@ -141,7 +145,9 @@ pub fn run(cmd: BenchCommand) -> ExitCode {
         BenchCommand::Bugs { base_seeds, limit, budget_s, jobs, scenario } => {
             crate::bench_bugs::bugs(base_seeds, limit, budget_s, jobs, scenario.as_deref())
         }
-        BenchCommand::Scale { msgs, runs, saga_seeds, jobs } => crate::bench_scale::scale(msgs, runs, saga_seeds, jobs),
+        BenchCommand::Scale { msgs, nodes, runs, saga_seeds, jobs } => {
+            crate::bench_scale::scale(msgs, &nodes, runs, saga_seeds, jobs)
+        }
         BenchCommand::Memory { one: Some(k), .. } => crate::bench_memory::one(k),
         BenchCommand::Memory { runs, one: None } => crate::bench_memory::memory(runs),
         BenchCommand::Checker { corpus, repeat, per_file } => crate::bench_checker::checker(&corpus, repeat, per_file),

@@ -17,6 +17,9 @@ use std::time::{Duration, Instant};
 /// The sizes measured.
 pub const SIZES: [u32; 4] = [3, 30, 300, 3_000];
 
+/// The largest ring `--nodes` takes.
+const MAX_NODES: u32 = 100_000;
+
 /// Round trips per node in each small run.
 const SMALL_ROUNDS: u32 = 2;
 
@@ -88,20 +91,25 @@ fn measure(nodes: u32, msgs: u64, runs: u64) -> Result<Measured, String> {
 }
 
 /// `microsim bench scale`: the ring at every size, then the saga bench.
-pub fn scale(msgs: u64, runs: u64, saga_seeds: u64, jobs: usize) -> ExitCode {
+pub fn scale(msgs: u64, nodes: &[u32], runs: u64, saga_seeds: u64, jobs: usize) -> ExitCode {
     if msgs == 0 || runs == 0 || jobs == 0 {
         eprintln!("microsim bench scale: --msgs, --runs and --jobs must be at least 1");
         return ExitCode::from(2);
     }
+    if let Some(n) = nodes.iter().find(|&&n| !(2..=MAX_NODES).contains(&n)) {
+        eprintln!("microsim bench scale: --nodes {n}: a ring needs 2 to {MAX_NODES} nodes");
+        return ExitCode::from(2);
+    }
+    let sizes = if nodes.is_empty() { &SIZES[..] } else { nodes };
     println!(
         "Ring of N nodes (each does round trips with the next; uniform 1-5 ms links; trace off). Big run: about \
          {msgs} messages; small runs: {runs} runs of {SMALL_ROUNDS} round trips per node."
     );
     println!();
-    println!("| nodes | msgs | ns/msg | vs 3 nodes | µs/run | µs/run/node |");
+    println!("| nodes | msgs | ns/msg | vs {} nodes | µs/run | µs/run/node |", sizes[0]);
     println!("|---:|---:|---:|---:|---:|---:|");
     let mut first = None;
-    for nodes in SIZES {
+    for &nodes in sizes {
         let m = match measure(nodes, msgs, runs) {
             Ok(m) => m,
             Err(e) => {
