@@ -17,6 +17,9 @@ use std::time::{Duration, Instant};
 /// The sizes measured.
 pub const SIZES: [u32; 4] = [3, 30, 300, 3_000];
 
+/// Messages of the warm-up run (see `scale`).
+const WARM_UP_MSGS: u64 = 200_000;
+
 /// The largest ring `--nodes` takes.
 const MAX_NODES: u32 = 100_000;
 
@@ -103,11 +106,18 @@ pub fn scale(msgs: u64, nodes: &[u32], runs: u64, saga_seeds: u64, jobs: usize) 
     let sizes = if nodes.is_empty() { &SIZES[..] } else { nodes };
     println!(
         "Ring of N nodes (each does round trips with the next; uniform 1-5 ms links; trace off). Big run: about \
-         {msgs} messages; small runs: {runs} runs of {SMALL_ROUNDS} round trips per node."
+         {msgs} messages; small runs: {runs} runs of {SMALL_ROUNDS} round trips per node; an untimed warm-up \
+         run first."
     );
     println!();
     println!("| nodes | msgs | ns/msg | vs {} nodes | µs/run | µs/run/node |", sizes[0]);
     println!("|---:|---:|---:|---:|---:|---:|");
+    // An untimed warm-up first, so that the first size measured does not pay
+    // for a cold processor (caches, clock) that the others do not.
+    if let Err(e) = measure(sizes[0], msgs.min(WARM_UP_MSGS), 1) {
+        eprintln!("microsim bench scale: {e}");
+        return ExitCode::from(1);
+    }
     let mut first = None;
     for &nodes in sizes {
         let m = match measure(nodes, msgs, runs) {
