@@ -105,6 +105,7 @@ fn write_trace(file: std::fs::File, trace: &microsim::Trace) -> Result<(), Box<d
 }
 
 fn main() -> ExitCode {
+    exit_quietly_on_a_closed_pipe();
     let cli = Cli::parse();
     match cli.command {
         None => tour::tour(tour::TourArgs::default()),
@@ -148,5 +149,18 @@ fn pingpong(seed: u64, rounds: u32, trace: Option<PathBuf>) -> ExitCode {
     } else {
         println!("replay: cargo run --release -- pingpong --seed {seed:#x} --rounds {rounds}");
         ExitCode::from(1)
+    }
+}
+
+/// Restores the default action of `SIGPIPE` (ending the process quietly), as
+/// command-line tools do: `microsim list | head` then stops when `head` has
+/// read enough, instead of panicking on the next write to the closed pipe
+/// (Rust ignores the signal, so every `println!` after it would fail).
+fn exit_quietly_on_a_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in `main`, before any other thread exists;
+    // `SIG_DFL` is a valid disposition for `SIGPIPE`.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -247,3 +247,24 @@ fn bench_checker_compares_with_porcupine_times() {
     let missing = dir.join("missing");
     check(&["bench", "checker", "--corpus", missing.to_str().unwrap()], 2, "", "cannot read");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_reader_that_goes_away_ends_microsim_quietly() {
+    // `microsim bench scale … | head -1`: the reader has gone (its end of the
+    // pipe is closed at once) while microsim still has lines to print, after
+    // its measurements. It must end quietly, not panic on the closed pipe.
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_microsim"))
+        .args(["bench", "scale", "--nodes", "3", "--msgs", "100000", "--runs", "1", "--saga-seeds", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the microsim binary runs");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("microsim ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.is_empty(), "nothing on stderr (no panic): {stderr}");
+    assert_eq!(out.status.signal(), Some(13), "ended by SIGPIPE, as `head`'s writers are: {:?}", out.status);
+}
