@@ -336,7 +336,8 @@ impl Inner {
 
     /// Starts every registered node, in registration order, once.
     pub(crate) fn start_nodes(&self) {
-        let waiting: Vec<NodeIx> = {
+        // Inline for up to 16 nodes: no allocation to start a small run.
+        let waiting: smallvec::SmallVec<[NodeIx; 16]> = {
             let mut st = self.state.borrow_mut();
             if st.started {
                 return;

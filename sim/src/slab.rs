@@ -109,11 +109,6 @@ impl<T> Slab<T> {
         self.len
     }
 
-    /// The stored values, in slot order.
-    pub(crate) fn into_values(self) -> impl Iterator<Item = T> {
-        self.entries.into_iter().filter_map(|e| e.value)
-    }
-
     /// The stored values with their keys, in slot order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (Key, &T)> {
         self.entries.iter().enumerate().filter_map(|(i, e)| {

@@ -62,6 +62,12 @@ struct TaskSlot {
     queued: bool,
 }
 
+/// Every task of a simulation being dropped (see [`Tasks::remove_all`]):
+/// dropping it drops their futures, in slot order, with no list of them made.
+pub(crate) struct RemovedTasks {
+    _tasks: Slab<TaskSlot>,
+}
+
 /// The task table.
 #[derive(Default)]
 pub(crate) struct Tasks {
@@ -98,11 +104,13 @@ impl Tasks {
         Some(ReadyTask { key: key.to_u64(), node: slot.node })
     }
 
-    /// Removes every task (the simulation is being dropped; none is running),
-    /// returning their futures in slot order (as `remove_node_tasks(None)`).
-    pub(crate) fn remove_all(&mut self) -> Vec<TaskFuture> {
+    /// Removes every task (the simulation is being dropped; none is running).
+    /// Dropping what it returns drops their futures, in slot order (as
+    /// `remove_node_tasks(None)`): the caller does so once the state is no
+    /// longer borrowed.
+    pub(crate) fn remove_all(&mut self) -> RemovedTasks {
         debug_assert!(self.current.is_none(), "no task runs while the simulation is dropped");
-        std::mem::take(&mut self.slab).into_values().map(|slot| slot.fut.into_future()).collect()
+        RemovedTasks { _tasks: std::mem::take(&mut self.slab) }
     }
 
     /// Removes every task of `node` (or of every node), returning their futures.
