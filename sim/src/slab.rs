@@ -34,20 +34,28 @@ impl Key {
 struct Entry<T> {
     /// The occupant's generation, zero when vacant.
     generation: u32,
+    /// When vacant, the next vacant slot of the free list (`NO_SLOT`: none).
+    /// It sits beside the generation, where the value's alignment leaves room.
+    next_free: u32,
     value: Option<T>,
 }
+
+/// The end of the free list.
+const NO_SLOT: u32 = u32::MAX;
 
 /// Values addressed by [`Key`]s.
 #[derive(Debug)]
 pub(crate) struct Slab<T> {
     entries: Vec<Entry<T>>,
-    free: Vec<u32>,
+    /// The vacant slot freed last (the free list runs through the vacant
+    /// entries, last freed first: no second vector to allocate).
+    free: u32,
     len: usize,
 }
 
 impl<T> Default for Slab<T> {
     fn default() -> Self {
-        Slab { entries: Vec::new(), free: Vec::new(), len: 0 }
+        Slab { entries: Vec::new(), free: NO_SLOT, len: 0 }
     }
 }
 
@@ -57,15 +65,17 @@ impl<T> Slab<T> {
     #[inline]
     pub(crate) fn insert(&mut self, generation: NonZeroU32, value: T) -> Key {
         self.len += 1;
-        if let Some(index) = self.free.pop() {
+        if self.free != NO_SLOT {
+            let index = self.free;
             let e = &mut self.entries[index as usize];
             assert!(e.generation == 0 && e.value.is_none(), "free slot {index} is occupied");
+            self.free = e.next_free;
             e.generation = generation.get();
             e.value = Some(value);
             return Key { index, generation };
         }
-        let index = u32::try_from(self.entries.len()).expect("slab exceeds u32 slots");
-        self.entries.push(Entry { generation: generation.get(), value: Some(value) });
+        let index = u32::try_from(self.entries.len()).ok().filter(|&i| i != NO_SLOT).expect("slab exceeds u32 slots");
+        self.entries.push(Entry { generation: generation.get(), next_free: NO_SLOT, value: Some(value) });
         Key { index, generation }
     }
 
@@ -99,7 +109,8 @@ impl<T> Slab<T> {
         // SAFETY: the generations are equal, so not zero: the slot is occupied.
         let value = unsafe { e.value.take().unwrap_unchecked() };
         e.generation = 0;
-        self.free.push(key.index);
+        e.next_free = self.free;
+        self.free = key.index;
         self.len -= 1;
         Some(value)
     }
@@ -120,6 +131,20 @@ impl<T> Slab<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vacant_slots_are_reused_last_freed_first() {
+        let mut s = Slab::default();
+        let g = |n| NonZeroU32::new(n).unwrap();
+        let keys: Vec<Key> = (1..=4).map(|n| s.insert(g(n), n)).collect();
+        assert_eq!(s.remove(keys[1]), Some(2));
+        assert_eq!(s.remove(keys[3]), Some(4));
+        assert_eq!(s.remove(keys[0]), Some(1));
+        let reused: Vec<u32> = (5..=8).map(|n| s.insert(g(n), n).index).collect();
+        assert_eq!(reused, [0, 3, 1, 4], "last freed first, then a new slot");
+        assert_eq!(s.len(), 5);
+        assert_eq!(s.iter().map(|(_, v)| *v).collect::<Vec<_>>(), [5, 7, 3, 6, 8]);
+    }
 
     #[test]
     fn stale_keys_find_nothing() {
