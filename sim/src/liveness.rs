@@ -9,7 +9,7 @@
 //! behave). Each property registered with [`Sim::eventually`] is then checked
 //! every [`POLL`] of virtual time; it must hold at some check no later than
 //! `within` after the heal, or the run fails with
-//! [`Failure::Liveness`](crate::Failure::Liveness). Without a chaos phase the
+//! [`Failure::Liveness`]. Without a chaos phase the
 //! deadlines count from the start of the run.
 //!
 //! The checks run in a client node named [`NODE`], so the run goes on until

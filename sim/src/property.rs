@@ -5,7 +5,7 @@
 //!
 //! `always` and `sometimes` are called from a node's task at the points where
 //! the code knows the property should hold. A false `always` ends the run with a
-//! [`Failure::Property`](crate::Failure::Property) naming the property, the node
+//! [`Failure::Property`] naming the property, the node
 //! and the virtual time; it is also logged, so the trace shows where. A
 //! `sometimes` never fails a run: each run counts how often the point was
 //! reached and how often the condition held ([`Coverage`]), and
