@@ -295,6 +295,8 @@ impl State {
     #[inline(always)]
     pub(crate) fn send_recorded_snapshot(&mut self, from: Addr, to: Addr, parts: PayloadParts) -> Option<Payload> {
         debug_assert!(!parts.0.needs_drop(), "a snapshot is of a payload that needs no dropping");
+        // `record_send` inlined: passing it the payload by reference (out of
+        // line) measured 2-4 % slower on the traced pingpong.
         let record = |st: &mut State, msg| {
             let make = |text| Event::Send { msg, to: to.node, port: to.port, text };
             if st.rec.push_deferred(st.now, from.node, make) {

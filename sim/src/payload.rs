@@ -572,9 +572,14 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "a snapshot is of a payload that needs no dropping")]
     fn a_snapshot_of_a_value_that_needs_dropping_is_refused() {
-        PayloadLog::default().push_snapshot(&Payload::new(String::from("owned")));
+        let mut log = PayloadLog::default();
+        let owned = Payload::new(String::from("owned"));
+        let refused = crate::panic::catch(|| log.push_snapshot(&owned));
+        assert_eq!(refused, Err("a snapshot is of a payload that needs no dropping".to_string()));
+        assert_eq!(log.byte_len(), 0, "nothing was logged");
+        assert!(log.pop_front().is_none());
+        assert_eq!(format!("{owned:?}"), "\"owned\"", "the payload is still its sender's");
     }
 
     #[test]
