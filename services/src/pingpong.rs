@@ -17,6 +17,9 @@ pub const PORT: &str = "pingpong";
 /// How many clients the scenario has.
 pub const CLIENTS: usize = 2;
 
+/// The clients' node names.
+const CLIENT_NAMES: [&str; CLIENTS] = ["client0", "client1"];
+
 /// A request: a number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ping(pub u64);
@@ -55,10 +58,10 @@ impl PingPong {
             .latency(Latency::uniform(Duration::from_millis(1), Duration::from_millis(5)))
             .build();
         sim.node("server", server).expect("the server registers");
-        for c in 0..CLIENTS {
+        for (c, name) in CLIENT_NAMES.into_iter().enumerate() {
             let rounds = self.rounds;
             let first = (c as u64 + 1) * 1_000_000_007;
-            sim.client(&format!("client{c}"), move || client(rounds, first)).expect("a client registers");
+            sim.client(name, move || client(rounds, first)).expect("a client registers");
         }
         sim
     }
@@ -121,7 +124,7 @@ impl Scenario for PingPongScenario {
     }
 
     fn nodes(&self) -> Vec<String> {
-        std::iter::once("server".to_string()).chain((0..CLIENTS).map(|c| format!("client{c}"))).collect()
+        std::iter::once("server").chain(CLIENT_NAMES).map(String::from).collect()
     }
 
     fn horizon(&self) -> Duration {
@@ -135,13 +138,12 @@ impl Scenario for PingPongScenario {
         } else {
             sim.node("server", server)?;
         }
-        for c in 0..CLIENTS {
+        for (c, name) in CLIENT_NAMES.into_iter().enumerate() {
             let (rounds, first) = (spec.workload.unwrap_or(self.rounds), (c as u64 + 1) * 1_000_000_007);
-            let name = format!("client{c}");
             if rpc {
-                sim.client(&name, move || rpc_client(rounds, first))?;
+                sim.client(name, move || rpc_client(rounds, first))?;
             } else {
-                sim.client(&name, move || client(rounds, first))?;
+                sim.client(name, move || client(rounds, first))?;
             }
         }
         Ok(())

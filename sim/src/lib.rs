@@ -177,6 +177,7 @@ pub mod liveness;
 mod log;
 mod mailbox;
 pub mod metrics;
+mod names;
 pub mod nemesis;
 pub mod net;
 mod netfault;

@@ -125,9 +125,8 @@ pub(crate) struct Net {
     default_link: Link,
     links: BTreeMap<(NodeIx, NodeIx), Link>,
     fifo_tail: BTreeMap<(NodeIx, NodeIx), u64>,
-    /// Port names by index, shared with `port_index` (one allocation per name).
-    port_names: Vec<Rc<str>>,
-    port_index: BTreeMap<Rc<str>, u32>,
+    /// Port names by index (one allocation per name).
+    ports: crate::names::Names,
     next_ephemeral: u32,
     next_msg: u64,
     queue_capacity: usize,
@@ -153,8 +152,7 @@ impl Net {
             default_link: config.link.into(),
             links: BTreeMap::new(),
             fifo_tail: BTreeMap::new(),
-            port_names: Vec::new(),
-            port_index: BTreeMap::new(),
+            ports: crate::names::Names::default(),
             next_ephemeral: 0,
             next_msg: 0,
             queue_capacity: config.limits.queue_capacity,
@@ -190,14 +188,10 @@ impl Net {
     }
 
     pub(crate) fn intern_port(&mut self, name: &str) -> Port {
-        if let Some(&ix) = self.port_index.get(name) {
-            return Port::named(ix);
+        match self.ports.get(name) {
+            Some(ix) => Port::named(ix),
+            None => Port::named(self.ports.push(name).1),
         }
-        let ix = self.port_names.len() as u32;
-        let shared: Rc<str> = Rc::from(name);
-        self.port_names.push(shared.clone());
-        self.port_index.insert(shared, ix);
-        Port::named(ix)
     }
 
     pub(crate) fn ephemeral_port(&mut self) -> Port {
@@ -207,14 +201,14 @@ impl Net {
 
     pub(crate) fn port_name(&self, port: Port) -> String {
         match port.named_index() {
-            Some(ix) => self.port_names[ix as usize].to_string(),
+            Some(ix) => self.ports.name(ix).map_or_else(|| format!("unknown port {ix}"), |n| n.to_string()),
             None => format!("#{}", port.ephemeral_number().unwrap_or(0)),
         }
     }
 
     /// The port names, shared (no copy of the strings).
     pub(crate) fn port_names(&self) -> Vec<Rc<str>> {
-        self.port_names.clone()
+        self.ports.to_vec()
     }
 
     #[inline(always)]

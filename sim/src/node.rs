@@ -19,7 +19,6 @@ use crate::slab::Key;
 use crate::task::TaskFuture;
 use crate::time::Instant;
 use microsim_traces::{DropReason, Event, NodeIx, Port};
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -106,7 +105,7 @@ impl Status {
 }
 
 pub(crate) struct Node {
-    /// The node's name (shared with `Nodes::by_name`: one allocation per name).
+    /// The node's name (shared with `Nodes::names`: one allocation per name).
     pub(crate) name: Rc<str>,
     client: bool,
     pub(crate) status: Status,
@@ -146,7 +145,8 @@ impl Node {
 #[derive(Default)]
 pub(crate) struct Nodes {
     pub(crate) list: Vec<Node>,
-    by_name: BTreeMap<Rc<str>, NodeIx>,
+    /// The nodes' names, by index (each `Node` shares its name from here).
+    names: crate::names::Names,
     clients: usize,
     clients_running: usize,
     /// `clients > 0 && clients_running == 0`, kept up to date (one load for the run loop).
@@ -163,7 +163,7 @@ impl Nodes {
     }
 
     pub(crate) fn lookup(&self, name: &str) -> Option<NodeIx> {
-        self.by_name.get(name).copied()
+        self.names.get(name)
     }
 
     /// The names of registered nodes (not ghosts), in index order.
@@ -173,7 +173,7 @@ impl Nodes {
 
     /// Every node name, registered or ghost, in index order (shared, no copy).
     pub(crate) fn names(&self) -> Vec<Rc<str>> {
-        self.list.iter().map(|n| n.name.clone()).collect()
+        self.names.to_vec()
     }
 
     /// Whether the node exists and is up or paused (its tasks may exist).
@@ -207,10 +207,10 @@ impl Nodes {
     }
 
     fn push(&mut self, name: &str, client: bool, status: Status, factory: Option<Factory>) -> NodeIx {
-        let ix = NodeIx::try_from(self.list.len()).expect("too many nodes");
-        let shared: Rc<str> = Rc::from(name);
+        let (shared, ix) = self.names.push(name);
+        debug_assert_eq!(ix as usize, self.list.len(), "a name per node");
         self.list.push(Node {
-            name: shared.clone(),
+            name: shared,
             client,
             status,
             factory,
@@ -222,7 +222,6 @@ impl Nodes {
             disk: Disk::default(),
             disk_rng: None,
         });
-        self.by_name.insert(shared, ix);
         ix
     }
 
