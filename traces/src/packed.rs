@@ -4,9 +4,19 @@
 //! A [`Record`] is 48 bytes. Memory that a run touches for the first time is
 //! what a full recording costs most (page faults and cache misses, far more than
 //! the instructions of packing), so the store keeps only what it cannot
-//! recompute, in one of three forms. Every form starts with a word whose bits
-//! 0..4 hold a form-and-kind code:
+//! recompute, in one of four forms, in 32-bit units. Every form starts with a
+//! unit whose bits 0..4 hold a form-and-kind code; the forms after the first
+//! are made of 64-bit words (each two units, low half first):
 //!
+//! - a **mini** record is one unit (code 15; bit 4 says which): a send as the
+//!   tiny one below, from and to nodes below 15, a named port below 4 and at
+//!   most 2^17 ns (131 us) after the previous record: the node plus one in bits
+//!   5..9, the destination plus one in bits 9..13, the port in bits 13..15 and
+//!   the time step in bits 15..32. Or a deliver of one of the last 8 sends,
+//!   from its sender to its destination (so that neither needs keeping: both
+//!   ends recall them from the send), at most 2^24 ns (16 ms) after the
+//!   previous record: how many sends back it was sent in bits 5..8, the time
+//!   step in bits 8..32. Most messages of a small system take one unit each way.
 //! - a **tiny** record is one word: a send whose message number is the previous
 //!   send's plus one and whose text is deferred (see
 //!   [`crate::Recording::push_deferred`]), or a deliver of a message sent at most
@@ -71,6 +81,49 @@ const TINY_TIME_SHIFT: u32 = TINY_FIELD_SHIFT + TINY_FIELD_BITS;
 const TINY_STEP_BITS: u32 = 64 - TINY_TIME_SHIFT;
 const TINY_NODE_MASK: u64 = (1 << TINY_NODE_BITS) - 1;
 const TINY_FIELD_MASK: u64 = (1 << TINY_FIELD_BITS) - 1;
+
+/// Code of a mini record (bit [`MINI_DELIVER`] set: a deliver).
+const MINI: u32 = 15;
+const MINI_DELIVER: u32 = 1 << KIND_BITS;
+const MINI_FIELD_SHIFT: u32 = KIND_BITS + 1;
+/// Width of a node plus one in a mini send (and in the sends a mini deliver names).
+const MINI_NODE_BITS: u32 = 4;
+const MINI_NODE_MASK: u64 = (1 << MINI_NODE_BITS) - 1;
+const MINI_PORT_BITS: u32 = 2;
+/// Width of the send distance of a mini deliver.
+const MINI_BACK_BITS: u32 = 3;
+const MINI_SEND_TIME_SHIFT: u32 = MINI_FIELD_SHIFT + 2 * MINI_NODE_BITS + MINI_PORT_BITS;
+const MINI_DELIVER_TIME_SHIFT: u32 = MINI_FIELD_SHIFT + MINI_BACK_BITS;
+/// Width of the time step of a mini send and of a mini deliver.
+const MINI_SEND_STEP_BITS: u32 = 32 - MINI_SEND_TIME_SHIFT;
+const MINI_DELIVER_STEP_BITS: u32 = 32 - MINI_DELIVER_TIME_SHIFT;
+/// How many of the last sends a mini deliver can name (and both ends recall).
+const RECENT: u64 = 1 << MINI_BACK_BITS;
+
+/// The last sends, for mini delivers to name: message `m`'s entry, at
+/// `m % RECENT`, is [`recent_key`] of it, its sender and its destination.
+/// One cache line, kept by the packer and the unpacker alike.
+#[derive(Clone, Debug, Default)]
+struct Recent([u64; RECENT as usize]);
+
+/// The entry of message `msg` from `from1` to `to1` (nodes plus one) in
+/// [`Recent`]: `msg << 8 | from1 << 4 | to1`, or `u64::MAX` (which no deliver
+/// looks for) when a field does not fit.
+#[inline(always)]
+fn recent_key(msg: u64, from1: u64, to1: u64) -> u64 {
+    if (from1 | to1) >> MINI_NODE_BITS | msg >> MSG_BITS == 0 {
+        msg << (2 * MINI_NODE_BITS) | from1 << MINI_NODE_BITS | to1
+    } else {
+        u64::MAX
+    }
+}
+
+impl Recent {
+    #[inline(always)]
+    fn slot(&mut self, msg: u64) -> &mut u64 {
+        &mut self.0[(msg % RECENT) as usize]
+    }
+}
 
 /// The kind code of an event (the same codes as the trace hash).
 #[inline(always)]
@@ -146,34 +199,37 @@ fn tiny_word(code: u64, n1: u64, other1: u64, field: u64, step: u64) -> u64 {
     code | n1 << KIND_BITS | other1 << TINY_OTHER_SHIFT | field << TINY_FIELD_SHIFT | step << TINY_TIME_SHIFT
 }
 
-/// The words of the first chunk, and of the largest.
-const FIRST_CHUNK: usize = 512;
-const MAX_CHUNK: usize = 1 << 15;
+/// The units of the first chunk, and of the largest.
+const FIRST_CHUNK: usize = 1024;
+const MAX_CHUNK: usize = 1 << 16;
 
-/// Words kept in chunks that never move: growing the store touches only new
-/// memory (a `Vec` that doubles copies what it holds to memory it touches for
-/// the first time), and a record never straddles two chunks.
+/// 32-bit units kept in chunks that never move: growing the store touches only
+/// new memory (a `Vec` that doubles copies what it holds to memory it touches
+/// for the first time), and a record never straddles two chunks.
 #[derive(Clone, Debug, Default)]
 struct Words {
-    full: Vec<Vec<u64>>,
-    last: Vec<u64>,
+    full: Vec<Vec<u32>>,
+    last: Vec<u32>,
 }
 
 impl Words {
     #[inline(always)]
-    fn push(&mut self, word: u64) {
+    fn push_unit(&mut self, unit: u32) {
         if self.last.len() == self.last.capacity() {
             self.next_chunk();
         }
-        self.last.push(word);
+        self.last.push(unit);
     }
 
+    /// Pushes 64-bit words, each as two units (low half first).
     #[inline(always)]
     fn extend_from_slice(&mut self, words: &[u64]) {
-        if self.last.capacity() - self.last.len() < words.len() {
+        if self.last.capacity() - self.last.len() < 2 * words.len() {
             self.next_chunk();
         }
-        self.last.extend_from_slice(words);
+        for &w in words {
+            self.last.extend_from_slice(&[w as u32, (w >> 32) as u32]);
+        }
     }
 
     #[cold]
@@ -190,7 +246,7 @@ impl Words {
         self.full.iter().map(Vec::len).sum::<usize>() + self.last.len()
     }
 
-    fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+    fn iter(&self) -> impl Iterator<Item = u32> + '_ {
         self.full.iter().chain([&self.last]).flatten().copied()
     }
 }
@@ -203,6 +259,7 @@ pub(crate) struct Packed {
     last_time: u64,
     /// The message number of the last send pushed.
     last_msg: u64,
+    recent: Recent,
 }
 
 impl Packed {
@@ -227,9 +284,17 @@ impl Packed {
                 let port = u64::from(port.0);
                 let seq = (msg ^ self.last_msg.wrapping_add(1)) | u64::from(!deferred);
                 self.last_msg = msg;
+                *self.recent.slot(msg) = recent_key(msg, n1, to1);
+                let mini = (n1 | to1) >> MINI_NODE_BITS | port >> MINI_PORT_BITS | step >> MINI_SEND_STEP_BITS;
+                if seq | mini == 0 {
+                    let fields = n1 | to1 << MINI_NODE_BITS | port << (2 * MINI_NODE_BITS);
+                    self.words
+                        .push_unit(MINI | (fields as u32) << MINI_FIELD_SHIFT | (step as u32) << MINI_SEND_TIME_SHIFT);
+                    return;
+                }
                 let tiny = (n1 | to1) >> TINY_NODE_BITS | port >> TINY_FIELD_BITS | step >> TINY_STEP_BITS;
                 if seq | tiny == 0 {
-                    self.words.push(tiny_word(TINY_SEND, n1, to1, port, step));
+                    self.words.extend_from_slice(&[tiny_word(TINY_SEND, n1, to1, port, step)]);
                     return;
                 }
                 over |= seq | to1 >> NODE_BITS;
@@ -238,9 +303,17 @@ impl Packed {
             Event::Deliver { msg, from } => {
                 let from1 = node1(from);
                 let back = self.last_msg.wrapping_sub(msg);
+                let fits = (from1 | n1) >> MINI_NODE_BITS | msg >> MSG_BITS | back >> MINI_BACK_BITS;
+                if fits | step >> MINI_DELIVER_STEP_BITS == 0
+                    && *self.recent.slot(msg) == msg << (2 * MINI_NODE_BITS) | from1 << MINI_NODE_BITS | n1
+                {
+                    let unit = MINI | MINI_DELIVER | (back as u32) << MINI_FIELD_SHIFT;
+                    self.words.push_unit(unit | (step as u32) << MINI_DELIVER_TIME_SHIFT);
+                    return;
+                }
                 let tiny = (n1 | from1) >> TINY_NODE_BITS | back >> TINY_FIELD_BITS | step >> TINY_STEP_BITS;
                 if tiny == 0 {
-                    self.words.push(tiny_word(TINY_DELIVER, n1, from1, back, step));
+                    self.words.extend_from_slice(&[tiny_word(TINY_DELIVER, n1, from1, back, step)]);
                     return;
                 }
                 over |= msg >> MSG_BITS | from1 >> NODE_BITS;
@@ -280,9 +353,9 @@ impl Packed {
         self.words.extend_from_slice(&words[..2 + n]);
     }
 
-    /// How many words the records take.
+    /// How many 32-bit units the records take.
     #[cfg(test)]
-    fn word_count(&self) -> usize {
+    fn unit_count(&self) -> usize {
         self.words.len()
     }
 
@@ -290,12 +363,43 @@ impl Packed {
     /// text, in order: with `Some` of the text pushed, or `None` for a deferred
     /// one; it returns the text to put in the record.
     pub(crate) fn unpack(&self, mut text: impl FnMut(Option<Text>) -> Text) -> Vec<Record> {
-        // Every form takes at least one word.
+        // Every form takes at least one unit; most records of a long run, one.
         let mut out = Vec::with_capacity(self.words.len());
         let (mut time, mut last_msg) = (0u64, 0u64);
-        let mut words = self.words.iter();
-        while let Some(a) = words.next() {
-            let mut next = || words.next().expect("a packed record is whole");
+        let mut recent = Recent::default();
+        let mut units = self.words.iter();
+        while let Some(first) = units.next() {
+            if first & KIND_MASK as u32 == MINI {
+                let fields = u64::from(first >> MINI_FIELD_SHIFT);
+                let (node, event) = if first & MINI_DELIVER == 0 {
+                    time = time.wrapping_add(u64::from(first >> MINI_SEND_TIME_SHIFT));
+                    last_msg = last_msg.wrapping_add(1);
+                    let (n1, to1) = (fields & MINI_NODE_MASK, (fields >> MINI_NODE_BITS) & MINI_NODE_MASK);
+                    let port = (fields >> (2 * MINI_NODE_BITS)) & ((1 << MINI_PORT_BITS) - 1);
+                    *recent.slot(last_msg) = recent_key(last_msg, n1, to1);
+                    (
+                        from_node1(n1),
+                        Event::Send { msg: last_msg, to: from_node1(to1), port: Port(port as u32), text: text(None) },
+                    )
+                } else {
+                    time = time.wrapping_add(u64::from(first >> MINI_DELIVER_TIME_SHIFT));
+                    let msg = last_msg.wrapping_sub(fields & (RECENT - 1));
+                    let key = *recent.slot(msg);
+                    assert!(
+                        key != u64::MAX && key >> (2 * MINI_NODE_BITS) == msg,
+                        "a mini deliver names one of the last {RECENT} sends"
+                    );
+                    let (from1, to1) = ((key >> MINI_NODE_BITS) & MINI_NODE_MASK, key & MINI_NODE_MASK);
+                    (from_node1(to1), Event::Deliver { msg, from: from_node1(from1) })
+                };
+                out.push(Record { time_ns: time, node, event });
+                continue;
+            }
+            let a = u64::from(first) | u64::from(units.next().expect("a packed record is whole")) << 32;
+            let mut next = || {
+                let lo = units.next().expect("a packed record is whole");
+                u64::from(lo) | u64::from(units.next().expect("a packed record is whole")) << 32
+            };
             let code = a & KIND_MASK;
             let (node, event) = if code == TINY_SEND || code == TINY_DELIVER {
                 time = time.wrapping_add(a >> TINY_TIME_SHIFT);
@@ -304,6 +408,7 @@ impl Packed {
                 let field = (a >> TINY_FIELD_SHIFT) & TINY_FIELD_MASK;
                 let event = if code == TINY_SEND {
                     last_msg = last_msg.wrapping_add(1);
+                    *recent.slot(last_msg) = recent_key(last_msg, node1(node), node1(other));
                     Event::Send { msg: last_msg, to: other, port: Port(field as u32), text: text(None) }
                 } else {
                     Event::Deliver { msg: last_msg.wrapping_sub(field), from: other }
@@ -317,6 +422,7 @@ impl Packed {
                     8 => {
                         last_msg = last_msg.wrapping_add(1);
                         let to = from_node1(b & MAX_NODE1);
+                        *recent.slot(last_msg) = recent_key(last_msg, node1(node), node1(to));
                         Event::Send { msg: last_msg, to, port: Port((b >> 16) as u32), text: text(None) }
                     }
                     9 => Event::Deliver { msg: b & MAX_MSG, from: from_node1(b >> MSG_BITS) },
@@ -337,6 +443,7 @@ impl Packed {
                     8 => {
                         let pushed = word_text(next());
                         last_msg = x;
+                        *recent.slot(x) = recent_key(x, node1(node), node1(y as NodeIx));
                         let text = text((a & DEFERRED == 0).then_some(pushed));
                         Event::Send { msg: x, to: y as NodeIx, port: Port((y >> 32) as u32), text }
                     }
@@ -425,21 +532,122 @@ mod tests {
 
     const TINY_MAX_STEP: u64 = (1 << TINY_STEP_BITS) - 1;
 
+    const MINI_SEND_MAX_STEP: u64 = (1 << MINI_SEND_STEP_BITS) - 1;
+    const MINI_DELIVER_MAX_STEP: u64 = (1 << MINI_DELIVER_STEP_BITS) - 1;
+
+    #[test]
+    fn a_small_systems_sends_and_deliveries_pack_one_unit_each() {
+        // Request and response between nodes 0 and 14 (the highest a mini
+        // record names), on ports 0 to 3, at the widest time steps.
+        let mut records = Vec::new();
+        let mut t = 0;
+        for msg in (1..=2000u64).step_by(2) {
+            let (client, port) = ((msg % 15) as NodeIx, Port::named((msg % 4) as u32));
+            t += MINI_SEND_MAX_STEP;
+            records.push(send(t, client, msg, 14, port));
+            t += MINI_DELIVER_MAX_STEP;
+            records.push(rec(t, 14, Event::Deliver { msg, from: client }));
+            records.push(send(t, 14, msg + 1, client, port));
+            t += 1;
+            records.push(rec(t, client, Event::Deliver { msg: msg + 1, from: 14 }));
+        }
+        let packed = round_trip(&records);
+        assert_eq!(packed.unit_count(), records.len());
+        assert!(!packed.words.full.is_empty(), "the units fill more than a chunk");
+    }
+
+    #[test]
+    fn random_sends_and_deliveries_near_every_limit_round_trip() {
+        // A fixed generator (xorshift): sends and deliveries whose nodes,
+        // ports, time steps, message numbers and send distances fall on both
+        // sides of every form's limits.
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut draw = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let steps =
+            [0, 1, MINI_SEND_MAX_STEP, MINI_SEND_MAX_STEP + 1, MINI_DELIVER_MAX_STEP, MINI_DELIVER_MAX_STEP + 1];
+        let (mut t, mut msg, mut sent) = (0u64, 0u64, Vec::new());
+        let mut records = Vec::new();
+        for _ in 0..20_000 {
+            t += steps[draw(steps.len() as u64) as usize];
+            let node = [0, 1, 14, 15, NO_NODE][draw(5) as usize];
+            if sent.is_empty() || draw(2) == 0 {
+                msg += if draw(10) == 0 { 2 } else { 1 };
+                let to = [0, 1, 13, 14, 15, NO_NODE][draw(6) as usize];
+                let port = Port::named(draw(6) as u32);
+                let deferred = draw(10) != 0;
+                let text = if deferred { Text::default() } else { Text { start: 3, len: 4 } };
+                records.push((Record { time_ns: t, node, event: Event::Send { msg, to, port, text } }, deferred));
+                sent.push((msg, node, to));
+            } else {
+                let back = [0, 1, 7, 8, 9][draw(5) as usize].min(sent.len() - 1);
+                let (m, from, to) = sent[sent.len() - 1 - back];
+                // Mostly at the destination from the sender; sometimes not.
+                let (at, from) = if draw(4) == 0 { (node, [0, 14, 15][draw(3) as usize]) } else { (to, from) };
+                records.push(rec(t, at, Event::Deliver { msg: m, from }));
+            }
+        }
+        round_trip(&records);
+    }
+
+    #[test]
+    fn a_deliver_names_one_of_the_last_eight_sends_in_one_unit() {
+        let mut records: Vec<_> = (1..=20).map(|msg| send(0, 1, msg, 2, Port::named(0))).collect();
+        // Sent 7 sends before the last (mini), 8 (tiny: too far back).
+        records.push(rec(0, 2, Event::Deliver { msg: 13, from: 1 }));
+        records.push(rec(0, 2, Event::Deliver { msg: 12, from: 1 }));
+        assert_eq!(round_trip(&records).unit_count(), 20 + 1 + 2);
+    }
+
+    #[test]
+    fn a_record_just_past_a_mini_field_takes_the_next_form() {
+        let p = Port::named(0);
+        let records = [
+            // One step too long (tiny), a node too high (tiny), a port too high (tiny).
+            send(MINI_SEND_MAX_STEP + 1, 0, 1, 1, p),
+            send(MINI_SEND_MAX_STEP + 1, 15, 2, 1, p),
+            send(MINI_SEND_MAX_STEP + 1, 0, 3, 15, p),
+            send(MINI_SEND_MAX_STEP + 1, 0, 4, 1, Port::named(4)),
+            // Not deferred, or not the next message number: long (five words).
+            (
+                Record {
+                    time_ns: MINI_SEND_MAX_STEP + 1,
+                    node: 0,
+                    event: Event::Send { msg: 5, to: 1, port: p, text: Text::default() },
+                },
+                false,
+            ),
+            send(MINI_SEND_MAX_STEP + 1, 0, 7, 1, p),
+            // A deliver one step too late (tiny), at another node than the
+            // send's destination, or from another node than its sender (tiny).
+            rec(2 * MINI_SEND_MAX_STEP + MINI_DELIVER_MAX_STEP + 2, 1, Event::Deliver { msg: 1, from: 0 }),
+            rec(2 * MINI_SEND_MAX_STEP + MINI_DELIVER_MAX_STEP + 2, 2, Event::Deliver { msg: 1, from: 0 }),
+            rec(2 * MINI_SEND_MAX_STEP + MINI_DELIVER_MAX_STEP + 2, 1, Event::Deliver { msg: 1, from: 3 }),
+        ];
+        let packed = round_trip(&records);
+        assert_eq!(packed.unit_count(), 2 * 4 + 2 * 10 + 2 * 3);
+    }
+
     #[test]
     fn sends_and_deliveries_of_small_numbers_pack_one_word_each() {
+        // Nodes and ports too high for the mini form.
         let mut records = vec![
             send(0, 0, 1, 1, Port::named(4095)),
             send(0, 1022, 2, NO_NODE, Port::named(0)),
             rec(TINY_MAX_STEP, NO_NODE, Event::Deliver { msg: 2, from: 1022 }),
         ];
         for msg in 3..=4097 {
-            records.push(send(TINY_MAX_STEP + msg, 5, msg, 6, Port::named(1)));
+            records.push(send(TINY_MAX_STEP + msg, 15, msg, 16, Port::named(4)));
         }
-        // Sent 4095 sends before the last one.
-        records.push(rec(2 * TINY_MAX_STEP + 4097, 6, Event::Deliver { msg: 2, from: 5 }));
-        records.push(rec(2 * TINY_MAX_STEP + 4097, 6, Event::Deliver { msg: 4097, from: 5 }));
+        // Sent 4095 sends before the last one; the last, at another node.
+        records.push(rec(2 * TINY_MAX_STEP + 4097, 16, Event::Deliver { msg: 2, from: 15 }));
+        records.push(rec(2 * TINY_MAX_STEP + 4097, 17, Event::Deliver { msg: 4097, from: 15 }));
         let packed = round_trip(&records);
-        assert_eq!(packed.word_count(), records.len());
+        assert_eq!(packed.unit_count(), 2 * records.len());
         assert!(packed.words.full.len() >= 3, "the words fill several chunks");
     }
 
@@ -458,7 +666,7 @@ mod tests {
             send(jump, 1, 5, NO_NODE, Port::ephemeral(77)),
             rec(jump, 1, Event::Deliver { msg: 6, from: 0 }),
             rec(jump, 1023, Event::Deliver { msg: 2, from: NO_NODE }),
-            rec(jump, 0, Event::Deliver { msg: 2, from: 1023 }),
+            rec(jump, 2, Event::Deliver { msg: 2, from: 1023 }),
             rec(later, 0, Event::Deliver { msg: 2, from: 1 }),
             rec(later, 0, Event::Drop { msg: MAX_MSG, reason: DropReason::Crashed }),
             rec(later, 0, Event::Timer { timer: 9 }),
@@ -467,7 +675,7 @@ mod tests {
             rec(MAX_STEP + later, 0, Event::Exit { task: 3 }),
             rec(MAX_STEP + later, 0xfffe, Event::Crash),
         ];
-        assert_eq!(round_trip(&records).word_count(), 2 * records.len());
+        assert_eq!(round_trip(&records).unit_count(), 4 * records.len());
     }
 
     #[test]
@@ -495,10 +703,10 @@ mod tests {
             rec(5, 0, Event::Return { call: 3, outcome: CallOutcome::Timeout }),
         ];
         // Short: the resume and the timer (its time step wraps around to 1);
-        // tiny: the send of message 11 (after 10); long: seven four-word
+        // mini: the send of message 11 (after 10); long: seven four-word
         // records, four five-word sends, the fault, the duplicate and the
         // return (always long, four words) and the call (six).
-        assert_eq!(round_trip(&records).word_count(), 2 * 2 + 1 + 10 * 4 + 4 * 5 + 6);
+        assert_eq!(round_trip(&records).unit_count(), 2 * (2 * 2 + 10 * 4 + 4 * 5 + 6) + 1);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! ([`PackedTrace`]) and the readable [`Trace`].
 //!
 //! The recorder is on the simulator's hot path: pushing a record is a hash update
-//! and (in full mode) one or two words in the packed store (see `packed.rs`); texts
+//! and (in full mode) one to four 32-bit units in the packed store (see `packed.rs`); texts
 //! are written straight into the arena. Records are unpacked into [`Record`]s
 //! only when the trace is read.
 
