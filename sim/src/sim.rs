@@ -114,7 +114,16 @@ impl Builder {
     /// Makes the simulation.
     pub fn build(self) -> Sim {
         panic::install_hook();
-        let dispatch = SimSubscriber::dispatch(self.config.log_level, self.config.echo_logs);
+        // A run that neither records nor echoes has no use for its logs: they
+        // go to a dispatcher that discards them (still the thread's default
+        // while the run is entered, so they never reach another subscriber).
+        // It needs no registering with the call sites, which spares the first
+        // run of a process a lock and the code of `tracing`'s registry.
+        let dispatch = if self.config.record == RecordMode::Off && !self.config.echo_logs {
+            tracing::Dispatch::none()
+        } else {
+            SimSubscriber::dispatch(self.config.log_level, self.config.echo_logs)
+        };
         let inner = Inner::new(self.seed, self.config, self.scheduler.unwrap_or(Scheduler::Fifo));
         Sim { inner, dispatch, finished: false }
     }

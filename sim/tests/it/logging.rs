@@ -149,3 +149,41 @@ fn logging_outside_a_simulation_is_harmless() {
     let (logs, _) = check(Level::Info, crate::forever, || async { tracing::info!("inside") });
     assert_eq!(logs, [line("client", Level::Info, "inside")]);
 }
+
+/// A subscriber that counts the events it is given.
+struct Counting(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl tracing::Subscriber for Counting {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, _: &tracing::Event<'_>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[test]
+fn a_nodes_logs_never_reach_the_threads_own_subscriber_whatever_is_recorded() {
+    for mode in [RecordMode::Off, RecordMode::Summary, RecordMode::Full] {
+        let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let outcome = tracing::subscriber::with_default(Counting(seen.clone()), || {
+            tracing::info!("outside, before");
+            let mut sim = Sim::builder().record(mode).build();
+            sim.client("client", every_level).unwrap();
+            let outcome = sim.run();
+            tracing::info!("outside, after");
+            outcome
+        });
+        assert!(outcome.is_ok(), "{outcome}");
+        assert_eq!(seen.load(std::sync::atomic::Ordering::Relaxed), 2, "{mode:?}: only the two lines outside the run");
+        let kept = if mode == RecordMode::Full { 3 } else { 0 };
+        assert_eq!(logs(&outcome).len(), kept, "{mode:?}");
+    }
+}
