@@ -284,14 +284,17 @@ impl Packed {
                 let port = u64::from(port.0);
                 let seq = (msg ^ self.last_msg.wrapping_add(1)) | u64::from(!deferred);
                 self.last_msg = msg;
-                *self.recent.slot(msg) = recent_key(msg, n1, to1);
                 let mini = (n1 | to1) >> MINI_NODE_BITS | port >> MINI_PORT_BITS | step >> MINI_SEND_STEP_BITS;
-                if seq | mini == 0 {
+                if seq | mini | msg >> MSG_BITS == 0 {
+                    // Every field fits, so this is `recent_key` without its test.
+                    let ends = n1 << MINI_NODE_BITS | to1;
+                    *self.recent.slot(msg) = msg << (2 * MINI_NODE_BITS) | ends;
                     let fields = n1 | to1 << MINI_NODE_BITS | port << (2 * MINI_NODE_BITS);
                     self.words
                         .push_unit(MINI | (fields as u32) << MINI_FIELD_SHIFT | (step as u32) << MINI_SEND_TIME_SHIFT);
                     return;
                 }
+                *self.recent.slot(msg) = recent_key(msg, n1, to1);
                 let tiny = (n1 | to1) >> TINY_NODE_BITS | port >> TINY_FIELD_BITS | step >> TINY_STEP_BITS;
                 if seq | tiny == 0 {
                     self.words.extend_from_slice(&[tiny_word(TINY_SEND, n1, to1, port, step)]);
