@@ -107,15 +107,22 @@ const RECENT: u64 = 1 << MINI_BACK_BITS;
 struct Recent([u64; RECENT as usize]);
 
 /// The entry of message `msg` from `from1` to `to1` (nodes plus one) in
-/// [`Recent`]: `msg << 8 | from1 << 4 | to1`, or `u64::MAX` (which no deliver
-/// looks for) when a field does not fit.
+/// [`Recent`]: [`mini_key`], or `u64::MAX` (which no deliver looks for) when a
+/// field does not fit.
 #[inline(always)]
 fn recent_key(msg: u64, from1: u64, to1: u64) -> u64 {
     if (from1 | to1) >> MINI_NODE_BITS | msg >> MSG_BITS == 0 {
-        msg << (2 * MINI_NODE_BITS) | from1 << MINI_NODE_BITS | to1
+        mini_key(msg, from1, to1)
     } else {
         u64::MAX
     }
+}
+
+/// `msg << 8 | from1 << 4 | to1`, for fields known to fit (`from1` and `to1`
+/// below 16, `msg` below 2^48).
+#[inline(always)]
+fn mini_key(msg: u64, from1: u64, to1: u64) -> u64 {
+    msg << (2 * MINI_NODE_BITS) | from1 << MINI_NODE_BITS | to1
 }
 
 impl Recent {
@@ -286,9 +293,8 @@ impl Packed {
                 self.last_msg = msg;
                 let mini = (n1 | to1) >> MINI_NODE_BITS | port >> MINI_PORT_BITS | step >> MINI_SEND_STEP_BITS;
                 if seq | mini | msg >> MSG_BITS == 0 {
-                    // Every field fits, so this is `recent_key` without its test.
-                    let ends = n1 << MINI_NODE_BITS | to1;
-                    *self.recent.slot(msg) = msg << (2 * MINI_NODE_BITS) | ends;
+                    // Every field fits: `recent_key` without its test.
+                    *self.recent.slot(msg) = mini_key(msg, n1, to1);
                     let fields = n1 | to1 << MINI_NODE_BITS | port << (2 * MINI_NODE_BITS);
                     self.words
                         .push_unit(MINI | (fields as u32) << MINI_FIELD_SHIFT | (step as u32) << MINI_SEND_TIME_SHIFT);
@@ -307,9 +313,7 @@ impl Packed {
                 let from1 = node1(from);
                 let back = self.last_msg.wrapping_sub(msg);
                 let fits = (from1 | n1) >> MINI_NODE_BITS | msg >> MSG_BITS | back >> MINI_BACK_BITS;
-                if fits | step >> MINI_DELIVER_STEP_BITS == 0
-                    && *self.recent.slot(msg) == msg << (2 * MINI_NODE_BITS) | from1 << MINI_NODE_BITS | n1
-                {
+                if fits | step >> MINI_DELIVER_STEP_BITS == 0 && *self.recent.slot(msg) == mini_key(msg, from1, n1) {
                     let unit = MINI | MINI_DELIVER | (back as u32) << MINI_FIELD_SHIFT;
                     self.words.push_unit(unit | (step as u32) << MINI_DELIVER_TIME_SHIFT);
                     return;
