@@ -14,7 +14,7 @@
 # every set), BASE_SEEDS (bench bugs, 5), LIMIT
 # (seeds per bug sweep, 100000), BUDGET_S (wall seconds per bug sweep, about, 12),
 # JOBS (threads, 2), SCALE_MSGS (600000), SCALE_RUNS (20), SAGA_SEEDS (400), MEM_RUNS
-# (100000), REPEAT (checker, 3), PEERS (the peers script, ../shared/bench/peers/run.sh),
+# (100000), FIRST_RUNS (processes of bench first-run per mode, 7), REPEAT (checker, 3), PEERS (the peers script, ../shared/bench/peers/run.sh),
 # CORPUS (../shared/conformance/porcupine), OUT (BENCHMARKS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +31,7 @@ SCALE_RUNS=${SCALE_RUNS:-20}
 SAGA_SEEDS=${SAGA_SEEDS:-400}
 MEM_RUNS=${MEM_RUNS:-100000}
 REPEAT=${REPEAT:-3}
+FIRST_RUNS=${FIRST_RUNS:-7}
 PEERS=${PEERS:-../shared/bench/peers/run.sh}
 CORPUS=${CORPUS:-../shared/conformance/porcupine}
 OUT=${OUT:-BENCHMARKS.md}
@@ -71,6 +72,17 @@ for ((set = 1; set <= PEER_SETS; set++)); do
     SUBJECT="$root/$bin bench peers" RUNS=$RUNS "$PEERS" >"$tmp/peers$set"
 done
 
+# The first run of a process against later ones, each process started right
+# after a madsim run, as the peers script orders them (so caches are as cold).
+madsim_bin=$(dirname "$PEERS")/target/madsim/release/madsim-bench
+echo "== $bin bench first-run 5000 7 [trace] ($FIRST_RUNS processes each, after $madsim_bin)" >&2
+for ((k = 1; k <= FIRST_RUNS; k++)); do
+    for mode in plain trace; do
+        "$madsim_bin" 5000 1000 50 >/dev/null
+        "$bin" bench first-run 5000 7 $([[ $mode == trace ]] && echo trace || true) >>"$tmp/first-$mode"
+    done
+done
+
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ratios NAME KEY: a figure of the peers script's `RATIO NAME ...` line, one per set.
@@ -101,6 +113,11 @@ result() { sed -n "s/^RESULT $2 .*\b$3=\([^ ]*\).*/\1/p" "$tmp/$1" | tail -1; }
 # met VALUE OP BOUND: `met` or `NOT MET`.
 met() {
     awk -v v="$1" -v b="$3" -v op="$2" 'BEGIN {ok = (op == ">=") ? v >= b : v <= b; print ok ? "met" : "NOT MET"}'
+}
+# first_median MODE KEY: the median over the first-run processes of a figure.
+first_median() {
+    sed -n "s/^RESULT first-run .*\b$2=\([^ ]*\).*/\1/p" "$tmp/first-$1" | sort -g |
+        awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'
 }
 # body FILE: the output without its RESULT, TARGET and RATIO lines.
 body() { grep -v -E '^(RESULT|TARGET|RATIO) ' "$tmp/$1" || true; }
@@ -164,6 +181,29 @@ dirty=$(git diff --quiet HEAD -- . ':!BENCHMARKS.md' || echo ' (with uncommitted
         grep '^RATIO ' "$tmp/peers$set"
         echo '```'
     done
+    echo
+    echo "## The first run of a process"
+    echo
+    echo "The peers script times one pingpong run per process, the first. \`$bin bench first-run 5000 7 [trace]\`"
+    echo "runs that pingpong run 7 times in one process and prints each run's time and page faults;"
+    echo "it ran in $FIRST_RUNS processes per mode, each right after a madsim run (\`$madsim_bin 5000 1000 50\`),"
+    echo "as in the peers script. Medians over the processes: the first run's ns/msg, the later runs'"
+    echo "(the median of runs 2 to 7), the first run's extra time, and its page faults."
+    echo
+    echo "| mode | first run ns/msg | later runs ns/msg | first run's extra us | first run's page faults |"
+    echo "|---|---:|---:|---:|---:|"
+    for mode in plain trace; do
+        echo "| $mode | $(first_median $mode first_ns_per_msg) | $(first_median $mode later_ns_per_msg) |" \
+            "$(first_median $mode first_extra_us) | $(first_median $mode first_page_faults) |"
+    done
+    echo
+    echo "The first process's output, per mode:"
+    echo
+    echo '```'
+    for mode in plain trace; do
+        sed -n '1,/^RESULT first-run/p' "$tmp/first-$mode"
+    done
+    echo '```'
     echo
     echo "## Bug-finding power"
     echo

@@ -25,6 +25,20 @@ pub enum BenchCommand {
         /// `trace` to record every event.
         mode: Option<String>,
     },
+    /// The pingpong run of `bench peers`, RUNS times in one process: what the
+    /// first run of a process pays (code faulted in and fetched, the random
+    /// generator's CPU-feature probe, memory touched for the first time) that
+    /// later runs do not. Prints each run's time and page faults.
+    ///
+    /// Example: microsim bench first-run 5000 7 trace
+    FirstRun {
+        /// Round trips per client.
+        rounds: u32,
+        /// How many runs (the first and at least one more).
+        runs: u32,
+        /// `trace` to record every event.
+        mode: Option<String>,
+    },
     /// Seeds per second of the pingpong scenario (rpc variant, 20 round trips per
     /// client) under the default nemesis profile, on 1 thread and on JOBS threads.
     ///
@@ -128,17 +142,14 @@ pub enum BenchCommand {
 
 pub fn run(cmd: BenchCommand) -> ExitCode {
     match cmd {
-        BenchCommand::Peers { rounds, seeds, tiny_rounds, mode } => {
-            let record = match mode.as_deref() {
-                None => RecordMode::Off,
-                Some("trace") => RecordMode::Full,
-                Some(other) => {
-                    eprintln!("microsim bench peers: unknown mode `{other}`: expected `trace` or nothing");
-                    return ExitCode::from(2);
-                }
-            };
-            peers(rounds, seeds, tiny_rounds, record)
-        }
+        BenchCommand::Peers { rounds, seeds, tiny_rounds, mode } => match record_mode("peers", mode.as_deref()) {
+            Ok(record) => peers(rounds, seeds, tiny_rounds, record),
+            Err(code) => code,
+        },
+        BenchCommand::FirstRun { rounds, runs, mode } => match record_mode("first-run", mode.as_deref()) {
+            Ok(record) => crate::bench_first_run::first_run(rounds, runs, record),
+            Err(code) => code,
+        },
         BenchCommand::Sweep { seeds, jobs } => sweep_bench(seeds, jobs),
         BenchCommand::Views => crate::bench_views::views(),
         BenchCommand::Saga { seeds, jobs } => saga_bench(seeds, jobs),
@@ -151,6 +162,18 @@ pub fn run(cmd: BenchCommand) -> ExitCode {
         BenchCommand::Memory { one: Some(k), .. } => crate::bench_memory::one(k),
         BenchCommand::Memory { runs, one: None } => crate::bench_memory::memory(runs),
         BenchCommand::Checker { corpus, repeat, per_file } => crate::bench_checker::checker(&corpus, repeat, per_file),
+    }
+}
+
+/// The recording of a speed bench's MODE argument: none, or `trace`.
+fn record_mode(bench: &str, mode: Option<&str>) -> Result<RecordMode, ExitCode> {
+    match mode {
+        None => Ok(RecordMode::Off),
+        Some("trace") => Ok(RecordMode::Full),
+        Some(other) => {
+            eprintln!("microsim bench {bench}: unknown mode `{other}`: expected `trace` or nothing");
+            Err(ExitCode::from(2))
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 mod bench;
 mod bench_bugs;
 mod bench_checker;
+mod bench_first_run;
 mod bench_memory;
 mod bench_scale;
 mod bench_views;

@@ -119,20 +119,30 @@ impl Builder {
         // while the run is entered, so they never reach another subscriber).
         // It needs no registering with the call sites, which spares the first
         // run of a process a lock and the code of `tracing`'s registry.
-        let dispatch = if self.config.record == RecordMode::Off && !self.config.echo_logs {
+        let quiet = self.config.record == RecordMode::Off && !self.config.echo_logs;
+        let dispatch = if quiet {
             tracing::Dispatch::none()
         } else {
             SimSubscriber::dispatch(self.config.log_level, self.config.echo_logs)
         };
         let inner = Inner::new(self.seed, self.config, self.scheduler.unwrap_or(Scheduler::Fifo));
-        Sim { inner, dispatch, finished: false }
+        Sim { inner, dispatch, quiet, finished: false }
     }
+}
+
+/// Whether the thread's default dispatcher is `tracing`'s no-op one (no
+/// subscriber was set: everything logged is discarded). Reads no thread-local
+/// state unless a scoped dispatcher exists somewhere.
+fn discards_everything() -> bool {
+    tracing::dispatcher::get_default(|d| d.is::<tracing::subscriber::NoSubscriber>())
 }
 
 /// A simulation: nodes, a network, virtual time, and a seed.
 pub struct Sim {
     inner: Inner,
     dispatch: tracing::Dispatch,
+    /// Whether `dispatch` discards everything (the run keeps no logs).
+    quiet: bool,
     finished: bool,
 }
 
@@ -150,7 +160,11 @@ impl Sim {
 
     /// Runs `f` with this simulation as the thread's current one.
     pub(crate) fn enter<R>(&self, f: impl FnOnce(&Inner) -> R) -> R {
-        let _log = tracing::dispatcher::set_default(&self.dispatch);
+        // A quiet run needs no dispatcher of its own when the thread's default
+        // already discards everything (no subscriber is set, globally or on
+        // the thread): setting one would make the first run of a thread
+        // register `tracing`'s thread-local state, with its destructor.
+        let _log = (!self.quiet || !discards_everything()).then(|| tracing::dispatcher::set_default(&self.dispatch));
         CTX.set(&self.inner, || panic::escalate(|| f(&self.inner)))
     }
 
@@ -322,5 +336,19 @@ impl Drop for Sim {
             let futs = inner.state.borrow_mut().tasks.remove_all();
             let _ = panic::catch(move || drop(futs));
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::discards_everything;
+
+    #[test]
+    fn a_thread_discards_everything_until_a_subscriber_is_set_on_it() {
+        // No global subscriber is set in the crate's unit tests.
+        assert!(discards_everything());
+        let subscriber = crate::log::SimSubscriber::dispatch(microsim_traces::Level::Info, false);
+        tracing::dispatcher::with_default(&subscriber, || assert!(!discards_everything()));
+        assert!(discards_everything());
     }
 }

@@ -107,6 +107,16 @@ fn bench_peers_prints_the_two_result_lines() {
     check(&["bench", "peers", "10", "3", "2", "bogus"], 2, "", "unknown mode `bogus`");
 }
 
+#[test]
+fn bench_first_run_prints_each_run_and_the_first_runs_extra_cost() {
+    check(&["bench", "first-run", "10", "3"], 0, "RESULT first-run mode=plain first_ns_per_msg=", "");
+    check(&["bench", "first-run", "10", "3"], 0, "   3 ", "");
+    check(&["bench", "first-run", "10", "2", "trace"], 0, "later_ns_per_msg=", "");
+    check(&["bench", "first-run", "10", "1"], 2, "", "RUNS >= 2");
+    check(&["bench", "first-run", "0", "3"], 2, "", "ROUNDS >= 1");
+    check(&["bench", "first-run", "10", "3", "bogus"], 2, "", "unknown mode `bogus`");
+}
+
 /// Runs microsim in a fresh temporary folder (failures are saved under it).
 fn microsim_in(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     std::fs::create_dir_all(dir).unwrap();
