@@ -188,7 +188,7 @@ dirty=$(git diff --quiet HEAD -- . ':!BENCHMARKS.md' || echo ' (with uncommitted
     echo "runs that pingpong run 7 times in one process and prints each run's time and page faults;"
     echo "it ran in $FIRST_RUNS processes per mode, each right after a madsim run (\`$madsim_bin 5000 1000 50\`),"
     echo "as in the peers script. Medians over the processes: the first run's ns/msg, the later runs'"
-    echo "(the median of runs 2 to 7), the first run's extra time, and its page faults."
+    echo "(the median of runs 2 to 7, the lower middle one), the first run's extra time, and its page faults."
     echo
     echo "| mode | first run ns/msg | later runs ns/msg | first run's extra us | first run's page faults |"
     echo "|---|---:|---:|---:|---:|"

@@ -251,7 +251,7 @@ impl Row {
 }
 
 /// The median (the lower middle of an even count), `None` for no values.
-fn median<T: Ord + Copy>(mut values: Vec<T>) -> Option<T> {
+pub(crate) fn median<T: Ord + Copy>(mut values: Vec<T>) -> Option<T> {
     values.sort_unstable();
     values.get(values.len().saturating_sub(1) / 2).copied()
 }

@@ -12,7 +12,7 @@
 use microsim::RecordMode;
 use microsim_services::pingpong::{PingPong, CLIENTS};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The minor page faults this process has taken so far (field 10 of
 /// `/proc/self/stat`).
@@ -29,22 +29,22 @@ fn minor_faults_in(stat: &str) -> Option<u64> {
     after.split_whitespace().nth(10 - 3)?.parse().ok()
 }
 
-/// One timed pingpong run: (wall seconds, messages, minor page faults taken).
-fn one(rounds: u32, record: RecordMode) -> Result<(f64, u64, u64), String> {
+/// One timed pingpong run of `msgs` messages: (wall time, minor page faults taken).
+fn one(rounds: u32, msgs: u64, record: RecordMode) -> Result<(Duration, u64), String> {
     let faults = minor_faults()?;
     let t = Instant::now();
     let outcome = PingPong::new(1, rounds).record(record).run();
-    let wall = t.elapsed().as_secs_f64();
+    let wall = t.elapsed();
     let faults = minor_faults()? - faults;
     if !outcome.is_ok() {
         return Err(format!("pingpong failed: {outcome}"));
     }
-    let msgs = outcome.stats.delivered;
-    if msgs != 2 * CLIENTS as u64 * u64::from(rounds) {
-        return Err(format!("pingpong delivered {msgs} messages, not every one"));
+    let delivered = outcome.stats.delivered;
+    if delivered != msgs {
+        return Err(format!("pingpong delivered {delivered} of its {msgs} messages"));
     }
     drop(outcome);
-    Ok((wall, msgs, faults))
+    Ok((wall, faults))
 }
 
 /// `microsim bench first-run ROUNDS RUNS [trace]`.
@@ -56,34 +56,32 @@ pub fn first_run(rounds: u32, runs: u32, record: RecordMode) -> ExitCode {
     let mode = if record == RecordMode::Off { "plain" } else { "trace" };
     println!("pingpong ({rounds} round trips per client, seed 1, {mode}) run {runs} times in one process");
     println!("{:>4} {:>10} {:>10} {:>12}", "run", "wall ms", "ns/msg", "page faults");
-    let mut later: Vec<f64> = Vec::new();
-    let mut first = None;
-    let mut msgs_per_run = 0;
+    let msgs = 2 * CLIENTS as u64 * u64::from(rounds);
+    let ns_per_msg = |wall: Duration| wall.as_nanos() as f64 / msgs as f64;
+    let mut walls = Vec::new();
+    let mut first_faults = 0;
     for k in 1..=runs {
-        let (wall, msgs, faults) = match one(rounds, record) {
+        let (wall, faults) = match one(rounds, msgs, record) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("microsim bench first-run: run {k}: {e}");
                 return ExitCode::from(1);
             }
         };
-        msgs_per_run = msgs;
-        let ns = wall * 1e9 / msgs as f64;
-        println!("{k:>4} {:>10.3} {ns:>10.1} {faults:>12}", wall * 1e3);
-        match first {
-            None => first = Some((wall, ns, faults)),
-            Some(_) => later.push(wall),
+        println!("{k:>4} {:>10.3} {:>10.1} {faults:>12}", wall.as_secs_f64() * 1e3, ns_per_msg(wall));
+        if k == 1 {
+            first_faults = faults;
         }
+        walls.push(wall);
     }
-    let (first_wall, first_ns, first_faults) = first.expect("a first run");
-    later.sort_by(f64::total_cmp);
-    let n = later.len();
-    let later_wall = if n % 2 == 1 { later[n / 2] } else { (later[n / 2 - 1] + later[n / 2]) / 2.0 };
-    let later_ns = later_wall * 1e9 / msgs_per_run as f64;
+    let first = walls[0];
+    let later = crate::bench_bugs::median(walls[1..].to_vec()).expect("at least one later run");
     println!(
-        "RESULT first-run mode={mode} first_ns_per_msg={first_ns:.1} later_ns_per_msg={later_ns:.1} \
-         first_extra_us={:.0} first_page_faults={first_faults}",
-        (first_wall - later_wall) * 1e6
+        "RESULT first-run mode={mode} first_ns_per_msg={:.1} later_ns_per_msg={:.1} first_extra_us={:.0} \
+         first_page_faults={first_faults}",
+        ns_per_msg(first),
+        ns_per_msg(later),
+        (first.as_secs_f64() - later.as_secs_f64()) * 1e6
     );
     ExitCode::SUCCESS
 }

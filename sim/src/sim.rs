@@ -119,30 +119,32 @@ impl Builder {
         // while the run is entered, so they never reach another subscriber).
         // It needs no registering with the call sites, which spares the first
         // run of a process a lock and the code of `tracing`'s registry.
-        let quiet = self.config.record == RecordMode::Off && !self.config.echo_logs;
-        let dispatch = if quiet {
+        let dispatch = if self.config.record == RecordMode::Off && !self.config.echo_logs {
             tracing::Dispatch::none()
         } else {
             SimSubscriber::dispatch(self.config.log_level, self.config.echo_logs)
         };
         let inner = Inner::new(self.seed, self.config, self.scheduler.unwrap_or(Scheduler::Fifo));
-        Sim { inner, dispatch, quiet, finished: false }
+        Sim { inner, dispatch, finished: false }
     }
 }
 
-/// Whether the thread's default dispatcher is `tracing`'s no-op one (no
-/// subscriber was set: everything logged is discarded). Reads no thread-local
-/// state unless a scoped dispatcher exists somewhere.
+/// Whether `d` is `tracing`'s no-op dispatcher (everything logged is discarded).
+fn discards(d: &tracing::Dispatch) -> bool {
+    d.is::<tracing::subscriber::NoSubscriber>()
+}
+
+/// Whether the thread's default dispatcher discards everything (no subscriber
+/// was set). Reads no thread-local state unless a scoped dispatcher exists
+/// somewhere.
 fn discards_everything() -> bool {
-    tracing::dispatcher::get_default(|d| d.is::<tracing::subscriber::NoSubscriber>())
+    tracing::dispatcher::get_default(discards)
 }
 
 /// A simulation: nodes, a network, virtual time, and a seed.
 pub struct Sim {
     inner: Inner,
     dispatch: tracing::Dispatch,
-    /// Whether `dispatch` discards everything (the run keeps no logs).
-    quiet: bool,
     finished: bool,
 }
 
@@ -160,11 +162,12 @@ impl Sim {
 
     /// Runs `f` with this simulation as the thread's current one.
     pub(crate) fn enter<R>(&self, f: impl FnOnce(&Inner) -> R) -> R {
-        // A quiet run needs no dispatcher of its own when the thread's default
-        // already discards everything (no subscriber is set, globally or on
-        // the thread): setting one would make the first run of a thread
+        // Setting a dispatcher that discards everything changes nothing when
+        // the thread's default already does (no subscriber is set, globally or
+        // on the thread); it would only make the first run of a thread
         // register `tracing`'s thread-local state, with its destructor.
-        let _log = (!self.quiet || !discards_everything()).then(|| tracing::dispatcher::set_default(&self.dispatch));
+        let same = discards(&self.dispatch) && discards_everything();
+        let _log = (!same).then(|| tracing::dispatcher::set_default(&self.dispatch));
         CTX.set(&self.inner, || panic::escalate(|| f(&self.inner)))
     }
 
