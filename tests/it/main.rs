@@ -6,6 +6,7 @@ mod browser;
 mod cli;
 mod examples;
 mod golden;
+mod hot_path;
 mod show;
 
 use std::path::PathBuf;
