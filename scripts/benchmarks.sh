@@ -42,12 +42,17 @@ MADSIM_TRACED=15   # the same, traced
 FLOOR=3            # within this factor of the floor, untraced
 FLAT_KIB=1024      # "flat": resident memory grows by at most this much from the first checkpoint to the last
 
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# The binary without its hot-path layout (build.rs), for the first-run section,
+# then the binary itself (the second build only relinks).
+echo "== MICROSIM_HOT_PATH=off cargo build --release" >&2
+MICROSIM_HOT_PATH=off cargo build --release --quiet
+cp target/release/microsim "$tmp/microsim-no-layout"
 echo "== cargo build --release" >&2
 cargo build --release --quiet
 bin=target/release/microsim
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -78,8 +83,12 @@ madsim_bin=$(dirname "$PEERS")/target/madsim/release/madsim-bench
 echo "== $bin bench first-run 5000 7 [trace] ($FIRST_RUNS processes each, after $madsim_bin)" >&2
 for ((k = 1; k <= FIRST_RUNS; k++)); do
     for mode in plain trace; do
-        "$madsim_bin" 5000 1000 50 >/dev/null
-        "$bin" bench first-run 5000 7 $([[ $mode == trace ]] && echo trace || true) >>"$tmp/first-$mode"
+        for build in layout no-layout; do
+            b=$bin
+            [[ $build == no-layout ]] && b=$tmp/microsim-no-layout
+            "$madsim_bin" 5000 1000 50 >/dev/null
+            "$b" bench first-run 5000 7 $([[ $mode == trace ]] && echo trace || true) >>"$tmp/first-$mode-$build"
+        done
     done
 done
 
@@ -114,7 +123,7 @@ result() { sed -n "s/^RESULT $2 .*\b$3=\([^ ]*\).*/\1/p" "$tmp/$1" | tail -1; }
 met() {
     awk -v v="$1" -v b="$3" -v op="$2" 'BEGIN {ok = (op == ">=") ? v >= b : v <= b; print ok ? "met" : "NOT MET"}'
 }
-# first_median MODE KEY: the median over the first-run processes of a figure.
+# first_median MODE-BUILD KEY: the median over the first-run processes of a figure.
 first_median() {
     sed -n "s/^RESULT first-run .*\b$2=\([^ ]*\).*/\1/p" "$tmp/first-$1" | sort -g |
         awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'
@@ -189,19 +198,24 @@ dirty=$(git diff --quiet HEAD -- . ':!BENCHMARKS.md' || echo ' (with uncommitted
     echo "it ran in $FIRST_RUNS processes per mode, each right after a madsim run (\`$madsim_bin 5000 1000 50\`),"
     echo "as in the peers script. Medians over the processes: the first run's ns/msg, the later runs'"
     echo "(the median of runs 2 to 7, the lower middle one), the first run's extra time, and its page faults."
+    echo "Each mode ran with the binary as built and with a build without its hot-path layout"
+    echo "(\`MICROSIM_HOT_PATH=off cargo build --release\`: \`build.rs\`, \`scripts/hot-path.ld\`), in turn."
     echo
-    echo "| mode | first run ns/msg | later runs ns/msg | first run's extra us | first run's page faults |"
-    echo "|---|---:|---:|---:|---:|"
+    echo "| mode | build | first run ns/msg | later runs ns/msg | first run's extra us | first run's page faults |"
+    echo "|---|---|---:|---:|---:|---:|"
     for mode in plain trace; do
-        echo "| $mode | $(first_median $mode first_ns_per_msg) | $(first_median $mode later_ns_per_msg) |" \
-            "$(first_median $mode first_extra_us) | $(first_median $mode first_page_faults) |"
+        for build in layout no-layout; do
+            key="$mode-$build"
+            echo "| $mode | $build | $(first_median "$key" first_ns_per_msg) | $(first_median "$key" later_ns_per_msg) |" \
+                "$(first_median "$key" first_extra_us) | $(first_median "$key" first_page_faults) |"
+        done
     done
     echo
-    echo "The first process's output, per mode:"
+    echo "The first process's output, per mode (the binary as built):"
     echo
     echo '```'
     for mode in plain trace; do
-        sed -n '1,/^RESULT first-run/p' "$tmp/first-$mode"
+        sed -n '1,/^RESULT first-run/p' "$tmp/first-$mode-layout"
     done
     echo '```'
     echo

@@ -10,10 +10,16 @@
 #
 # This script finds those functions by running the peers workloads (plain,
 # traced, and many tiny runs) under callgrind, counting only what runs inside
-# `Sim::run` and `PingPong::build`, and writes one linker-script pattern per
-# function, hottest first. Patterns drop the symbol's hash, so they survive
-# rebuilds and compiler upgrades; `tests/it/hot_path.rs` fails when one of them
-# no longer names a function, which is the cue to run this script again.
+# the timed run (`bench::pingpong`, never inlined, and the drop of its
+# outcome), and writes one linker-script pattern per function, hottest first.
+# Patterns drop the symbol's hash, so they survive rebuilds and compiler
+# upgrades; `tests/it/hot_path.rs` fails when one of them no longer names a
+# function, which is the cue to run this script again. Rerun it too after a
+# change of the release profile (inlining decides which functions exist).
+#
+# Callgrind finds no line numbers in a binary with two code sections, so it
+# profiles a build without the layout (MICROSIM_HOT_PATH=off); profile such a
+# build too when you want callgrind's per-line figures.
 #
 # Needs valgrind. Run from the project root: scripts/hot-path.sh
 set -euo pipefail
@@ -32,8 +38,8 @@ profile() {
     local name=$1
     shift
     valgrind --tool=callgrind --demangle=no \
-        --toggle-collect='_ZN8microsim3sim3Sim3run17h*' \
-        --toggle-collect='_ZN17microsim_services8pingpong8PingPong5build17h*' \
+        --toggle-collect='_ZN8microsim5bench8pingpong17h*' \
+        --toggle-collect='_ZN4core3ptr*drop_in_place$LT$microsim..outcome..Outcome$GT$17h*' \
         --callgrind-out-file="$work/$name.out" "$bin" bench peers "$@" >/dev/null 2>"$work/$name.log"
 }
 profile plain 5000 0 50

@@ -1,7 +1,7 @@
 //! `microsim bench ...`: the benchmarks, printed in the peers' `RESULT` format.
 
 use clap::Subcommand;
-use microsim::RecordMode;
+use microsim::{Outcome, RecordMode};
 use microsim_services::pingpong::{PingPong, CLIENTS};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -260,9 +260,17 @@ pub(crate) fn saga_bench(seeds: u64, jobs: usize) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// One pingpong run, as the peers benchmark and `bench first-run` time it.
+/// Never inlined: `scripts/hot-path.sh` profiles what runs inside it (and in
+/// the outcome's drop) to find the simulation's hot path.
+#[inline(never)]
+pub(crate) fn pingpong(seed: u64, rounds: u32, record: RecordMode) -> Outcome {
+    PingPong::new(seed, rounds).record(record).run()
+}
+
 fn peers(rounds: u32, seeds: u64, tiny_rounds: u32, record: RecordMode) -> ExitCode {
     let t = Instant::now();
-    let outcome = PingPong::new(1, rounds).record(record).run();
+    let outcome = pingpong(1, rounds, record);
     let wall = t.elapsed().as_secs_f64();
     if !outcome.is_ok() {
         eprintln!("pingpong failed: {outcome}");
@@ -282,7 +290,7 @@ fn peers(rounds: u32, seeds: u64, tiny_rounds: u32, record: RecordMode) -> ExitC
     let t = Instant::now();
     let mut check = 0u64;
     for seed in 0..seeds {
-        let outcome = PingPong::new(seed, tiny_rounds).record(record).run();
+        let outcome = pingpong(seed, tiny_rounds, record);
         if !outcome.is_ok() {
             eprintln!("tiny run failed: {outcome}");
             return ExitCode::from(1);

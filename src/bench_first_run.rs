@@ -10,7 +10,7 @@
 //! how much of the peers figure is per process and how much per message.
 
 use microsim::RecordMode;
-use microsim_services::pingpong::{PingPong, CLIENTS};
+use microsim_services::pingpong::CLIENTS;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -33,7 +33,7 @@ fn minor_faults_in(stat: &str) -> Option<u64> {
 fn one(rounds: u32, msgs: u64, record: RecordMode) -> Result<(Duration, u64), String> {
     let faults = minor_faults()?;
     let t = Instant::now();
-    let outcome = PingPong::new(1, rounds).record(record).run();
+    let outcome = crate::bench::pingpong(1, rounds, record);
     let wall = t.elapsed();
     let faults = minor_faults()? - faults;
     if !outcome.is_ok() {
