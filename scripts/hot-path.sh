@@ -75,9 +75,10 @@ functions() {
 }
 
 # pattern: a symbol without what changes from build to build (the legacy
-# mangling's hash and ThinLTO's suffix; v0 mangling's crate hashes).
+# mangling's hash; the suffix LTO gives a local symbol, `.llvm.N` or `.N`; v0
+# mangling's crate hashes).
 pattern() {
-    sed -E 's/17h[0-9a-f]{16}E(\.llvm\.[0-9]+)?$/17h*/; s/\.llvm\.[0-9]+$/*/; s/Cs[0-9A-Za-z]+_/Cs*_/g'
+    sed -E 's/17h[0-9a-f]{16}E(\.llvm)?(\.[0-9]+)?$/17h*/; s/(\.llvm)?\.[0-9]+$/*/; s/Cs[0-9A-Za-z]+_/Cs*_/g'
 }
 
 {
