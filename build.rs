@@ -9,28 +9,39 @@
 //! keeps the linker's default layout, and a pattern that names no function
 //! changes nothing.
 //!
-//! Applied where the linker reads GNU linker scripts: the ELF systems (Linux and
-//! the BSDs), linked by GNU ld or LLD (Rust's default on Linux). Skipped when the build's flags ask
-//! for mold or gold, which do not take `INSERT`, or when `MICROSIM_HOT_PATH=off`.
+//! When it applies is decided in `build/hot_path.rs`: on the ELF systems, unless
+//! the build links with mold or gold or `MICROSIM_HOT_PATH=off`.
 
 use std::env;
 use std::path::Path;
 
+#[path = "build/hot_path.rs"]
+mod hot_path;
+
 fn main() {
     println!("cargo:rerun-if-changed=scripts/hot-path.ld");
+    println!("cargo:rerun-if-changed=build/hot_path.rs");
     println!("cargo:rerun-if-env-changed=MICROSIM_HOT_PATH");
-    let elf = matches!(env::var("CARGO_CFG_TARGET_OS").as_deref(), Ok("linux" | "freebsd" | "netbsd" | "openbsd"));
-    let flags = env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
-    let other_linker = ["mold", "gold"].iter().any(|l| flags.contains(&format!("fuse-ld={l}")));
-    let off = env::var("MICROSIM_HOT_PATH").is_ok_and(|v| v == "off");
-    if !elf || other_linker || off {
-        return;
-    }
+    let var = |name| env::var(name).ok();
+    let skip = hot_path::skip_reason(
+        &var("CARGO_CFG_TARGET_OS").unwrap_or_default(),
+        &var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default(),
+        var("RUSTC_LINKER").as_deref(),
+        var("MICROSIM_HOT_PATH").as_deref(),
+    );
     let script = Path::new(&env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
         .join("scripts")
         .join("hot-path.ld");
-    if !script.is_file() {
-        println!("cargo:warning={} not found: linking without the hot-path layout", script.display());
+    let skip = skip.or_else(|| {
+        let missing = format!("{} not found", script.display());
+        (!script.is_file()).then(|| {
+            println!("cargo:warning={missing}: linking without the hot-path layout");
+            missing
+        })
+    });
+    // Tells the package's tests what was decided (tests/it/hot_path.rs).
+    if let Some(reason) = skip {
+        println!("cargo:rustc-env=MICROSIM_HOT_PATH_SKIPPED={reason}");
         return;
     }
     // `-T FILE` as two arguments: both a C compiler driving the link and a

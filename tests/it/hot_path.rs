@@ -8,6 +8,9 @@
 
 use std::path::Path;
 
+#[path = "../../build/hot_path.rs"]
+mod rule;
+
 /// The output section `scripts/hot-path.ld` adds.
 const SECTION: &str = ".text.microsim_hot";
 
@@ -118,14 +121,16 @@ fn every_hot_path_pattern_of_our_code_names_a_function_of_the_binary() {
 
 #[test]
 fn the_run_loop_and_the_services_sit_in_the_hot_section_first_in_the_code() {
-    if option_env!("MICROSIM_HOT_PATH") == Some("off") {
-        return; // built without the layout, on purpose (build.rs)
-    }
     let elf = std::fs::read(env!("CARGO_BIN_EXE_microsim")).expect("the microsim binary is readable");
     let sections = sections(&elf);
-    let hot = sections.iter().find(|s| s.name == SECTION).unwrap_or_else(|| {
-        panic!("the binary has no {SECTION} section: did the linker take scripts/hot-path.ld? (MICROSIM_HOT_PATH=off builds without it)")
-    });
+    let hot = sections.iter().find(|s| s.name == SECTION);
+    // build.rs says when it links without the layout, and why.
+    if let Some(why) = option_env!("MICROSIM_HOT_PATH_SKIPPED") {
+        assert!(hot.is_none(), "build.rs skipped the layout ({why}), yet the binary has {SECTION}");
+        return;
+    }
+    let hot =
+        hot.unwrap_or_else(|| panic!("the binary has no {SECTION} section: the linker ignored scripts/hot-path.ld"));
     let text = sections.iter().find(|s| s.name == ".text").expect("the binary has a .text section");
     assert!(hot.addr < text.addr, "{SECTION} comes before .text");
     let inside = |f: &Symbol| (hot.addr..hot.addr + hot.size as u64).contains(&f.addr);
@@ -133,5 +138,26 @@ fn the_run_loop_and_the_services_sit_in_the_hot_section_first_in_the_code() {
         for f in functions(&elf, &sections).iter().filter(|f| glob(&pattern, &f.name)) {
             assert!(inside(f), "{} (pattern {pattern}) is outside {SECTION}", f.name);
         }
+    }
+}
+
+#[test]
+fn the_layout_applies_on_elf_systems_unless_mold_gold_or_off_is_asked_for() {
+    let skip = |os, flags, linker, setting| rule::skip_reason(os, flags, linker, setting);
+    assert_eq!(skip("linux", "", None, None), None);
+    assert_eq!(skip("freebsd", "-Ctarget-cpu=native", None, Some("on")), None);
+    assert_eq!(skip("linux", "-C\x1flink-arg=-fuse-ld=lld", Some("/usr/bin/cc"), None), None);
+    for (os, flags, linker, setting, why) in [
+        ("macos", "", None, None, "not an ELF system"),
+        ("windows", "", None, None, "not an ELF system"),
+        ("linux", "", None, Some("off"), "MICROSIM_HOT_PATH=off"),
+        ("linux", "-C\x1flink-arg=-fuse-ld=mold", None, None, "links with mold"),
+        ("linux", "-Clink-arg=-fuse-ld=/usr/local/bin/mold", None, None, "links with mold"),
+        ("linux", "-Clink-arg=--ld-path=/usr/bin/ld.gold", None, None, "links with gold"),
+        ("linux", "", Some("/opt/mold/bin/mold"), None, "links with mold"),
+    ] {
+        let reason =
+            skip(os, flags, linker, setting).unwrap_or_else(|| panic!("{os} {flags:?} {linker:?} {setting:?} applies"));
+        assert!(reason.contains(why), "{os} {flags:?} {linker:?}: {reason}");
     }
 }
