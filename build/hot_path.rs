@@ -21,6 +21,6 @@ pub fn skip_reason(target_os: &str, rustflags: &str, linker: Option<&str>, setti
         .split('\x1f')
         .filter(|f| ["fuse-ld=", "ld-path=", "linker="].iter().any(|k| f.contains(k)))
         .find_map(names_other)
-        .or_else(|| linker.and_then(|l| names_other(l.rsplit('/').next().unwrap_or(l))));
+        .or_else(|| linker.and_then(|l| l.rsplit('/').next()).and_then(names_other));
     chosen.map(|l| format!("the build links with {l}, which takes no INSERT linker script"))
 }

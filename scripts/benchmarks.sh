@@ -100,19 +100,22 @@ ratios() {
         sed -n "s/^RATIO $1 .*\b$2=\([^ ]*\).*/\1/p" "$tmp/peers$set"
     done
 }
+# median: the median of the numbers on stdin, one per line.
+median() {
+    sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'
+}
 # peer_row LABEL NAME KEY OP BOUND: a target's table row over the sets: the
 # median, every set's figure, and `met` only if every set meets it.
 peer_row() {
-    local values
+    local values mid
     values=$(ratios "$2" "$3" | tr '\n' ' ')
-    echo "$values" | awk -v label="$1" -v op="$4" -v b="$5" '{
+    mid=$(ratios "$2" "$3" | median)
+    echo "$values" | awk -v label="$1" -v op="$4" -v b="$5" -v median="$mid" '{
         n = split($0, v, " "); k = 0; list = ""
         for (i = 1; i <= n; i++) {
             ok = (op == ">=") ? v[i] >= b : v[i] <= b; k += ok
-            list = list (i > 1 ? ", " : "") v[i]; s[i] = v[i] + 0
+            list = list (i > 1 ? ", " : "") v[i]
         }
-        for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (s[j] < s[i]) { t = s[i]; s[i] = s[j]; s[j] = t }
-        median = (n % 2) ? s[(n + 1) / 2] : (s[n / 2] + s[n / 2 + 1]) / 2
         verdict = (k == n) ? "met" : (k == 0 ? "NOT MET" : sprintf("NOT MET (met in %d of %d sets)", k, n))
         printf "| %s | %.2f (sets: %s) | %s |\n", label, median, list, verdict
     }'
@@ -125,8 +128,7 @@ met() {
 }
 # first_median MODE-BUILD KEY: the median over the first-run processes of a figure.
 first_median() {
-    sed -n "s/^RESULT first-run .*\b$2=\([^ ]*\).*/\1/p" "$tmp/first-$1" | sort -g |
-        awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'
+    sed -n "s/^RESULT first-run .*\b$2=\([^ ]*\).*/\1/p" "$tmp/first-$1" | median
 }
 # body FILE: the output without its RESULT, TARGET and RATIO lines.
 body() { grep -v -E '^(RESULT|TARGET|RATIO) ' "$tmp/$1" || true; }

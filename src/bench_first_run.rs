@@ -58,8 +58,7 @@ pub fn first_run(rounds: u32, runs: u32, record: RecordMode) -> ExitCode {
     println!("{:>4} {:>10} {:>10} {:>12}", "run", "wall ms", "ns/msg", "page faults");
     let msgs = 2 * CLIENTS as u64 * u64::from(rounds);
     let ns_per_msg = |wall: Duration| wall.as_nanos() as f64 / msgs as f64;
-    let mut walls = Vec::new();
-    let mut first_faults = 0;
+    let mut done = Vec::new();
     for k in 1..=runs {
         let (wall, faults) = match one(rounds, msgs, record) {
             Ok(r) => r,
@@ -69,13 +68,11 @@ pub fn first_run(rounds: u32, runs: u32, record: RecordMode) -> ExitCode {
             }
         };
         println!("{k:>4} {:>10.3} {:>10.1} {faults:>12}", wall.as_secs_f64() * 1e3, ns_per_msg(wall));
-        if k == 1 {
-            first_faults = faults;
-        }
-        walls.push(wall);
+        done.push((wall, faults));
     }
-    let first = walls[0];
-    let later = crate::bench_bugs::median(walls[1..].to_vec()).expect("at least one later run");
+    let (first, first_faults) = done[0];
+    let later =
+        crate::bench_bugs::median(done[1..].iter().map(|&(wall, _)| wall).collect()).expect("at least one later run");
     println!(
         "RESULT first-run mode={mode} first_ns_per_msg={:.1} later_ns_per_msg={:.1} first_extra_us={:.0} \
          first_page_faults={first_faults}",

@@ -134,8 +134,9 @@ fn the_run_loop_and_the_services_sit_in_the_hot_section_first_in_the_code() {
     let text = sections.iter().find(|s| s.name == ".text").expect("the binary has a .text section");
     assert!(hot.addr < text.addr, "{SECTION} comes before .text");
     let inside = |f: &Symbol| (hot.addr..hot.addr + hot.size as u64).contains(&f.addr);
+    let functions = functions(&elf, &sections);
     for pattern in patterns() {
-        for f in functions(&elf, &sections).iter().filter(|f| glob(&pattern, &f.name)) {
+        for f in functions.iter().filter(|f| glob(&pattern, &f.name)) {
             assert!(inside(f), "{} (pattern {pattern}) is outside {SECTION}", f.name);
         }
     }
