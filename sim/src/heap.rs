@@ -52,8 +52,7 @@ impl<T: Ord> MinHeap<T> {
         unsafe {
             self.v.set_len(n);
             if n > 0 {
-                let last = std::ptr::read(self.v.as_ptr().add(n));
-                self.sift_down_from_top(last, n);
+                self.sift_down_from_top(n);
             }
         }
     }
@@ -109,33 +108,43 @@ impl<T: Ord> MinHeap<T> {
     /// Removes and returns the smallest entry.
     #[inline]
     pub(crate) fn pop(&mut self) -> Option<T> {
-        let last = self.v.pop()?;
-        let n = self.v.len();
-        if n == 0 {
-            return Some(last);
+        if self.v.is_empty() {
+            return None;
         }
-        // SAFETY: the top is read out (its slot becomes the hole) before
-        // `last`, already out of the vector, is sifted into it.
+        let n = self.v.len() - 1;
+        // SAFETY: the top is read out (its slot becomes the hole), then the
+        // last entry, left in place past the new length, is sifted into it.
         unsafe {
             let top = std::ptr::read(self.v.as_ptr());
-            self.sift_down_from_top(last, n);
+            self.v.set_len(n);
+            if n > 0 {
+                self.sift_down_from_top(n);
+            }
             Some(top)
         }
     }
 
-    /// Fills the hole at the top with `last` (not in the vector, whose length
-    /// is `n`), moving smaller children up.
+    /// Fills the hole at the top with the entry at index `n` (the length, so
+    /// just past the vector's end), moving smaller children up. The entry
+    /// stays in its slot while it is compared (no slot the sift writes is at
+    /// or past `n`) and is copied once, into the final hole, so a large entry
+    /// is not carried through registers and the stack.
     ///
     /// # Safety
     ///
-    /// Slot 0 is a hole (its value moved out), slots `1..n` are initialised.
+    /// Slot 0 is a hole (its value moved out), slots `1..=n` are initialised
+    /// and `n` is the vector's length (slot `n` is owned by the caller and
+    /// given up here).
     #[inline(always)]
-    unsafe fn sift_down_from_top(&mut self, last: T, n: usize) {
+    unsafe fn sift_down_from_top(&mut self, n: usize) {
         let v = self.v.as_mut_ptr();
-        // SAFETY: every index read or written is checked below `n`, the length;
-        // each child moved up leaves its slot the hole, and `last` fills the
-        // final one: every entry is owned exactly once.
+        // SAFETY: every index read or written below `n` is checked, slot `n`
+        // is within the capacity and initialised (the caller's promise), and
+        // the sift writes only holes below `n`; each child moved up leaves its
+        // slot the hole, and the last entry fills the final one: every entry
+        // is owned exactly once.
         unsafe {
+            let last = &*v.add(n);
             let mut hole = 0;
             loop {
                 let mut child = 2 * hole + 1;
@@ -145,13 +154,13 @@ impl<T: Ord> MinHeap<T> {
                 if child + 1 < n && *v.add(child + 1) < *v.add(child) {
                     child += 1;
                 }
-                if last <= *v.add(child) {
+                if *last <= *v.add(child) {
                     break;
                 }
                 std::ptr::copy_nonoverlapping(v.add(child), v.add(hole), 1);
                 hole = child;
             }
-            v.add(hole).write(last);
+            std::ptr::copy_nonoverlapping(v.add(n), v.add(hole), 1);
         }
     }
 }

@@ -250,16 +250,21 @@ impl Net {
 }
 
 impl State {
-    /// Sends `payload` (not recording in full, no network fault in force);
-    /// gives it back when it was dropped at once (to be dropped by the caller
-    /// after the state borrow ends).
+    /// Sends a payload given as its words (not recording in full, no network
+    /// fault in force); gives them back when it was dropped at once (to be
+    /// dropped by the caller after the state borrow ends). As words, the
+    /// payload stays in registers on its way to the event queue.
     #[inline(always)]
-    pub(crate) fn send(&mut self, from: Addr, to: Addr, payload: Payload) -> Result<(), Payload> {
-        let record = |st: &mut State, msg| st.record_send(msg, from.node, to, &payload, None);
-        let Some(msg) = self.begin_send(from, to, record) else { return Err(payload) };
+    pub(crate) fn send(&mut self, from: Addr, to: Addr, parts: PayloadParts) -> Option<PayloadParts> {
+        let record = |st: &mut State, msg| {
+            // Lent to the record: the parts still own the value.
+            let payload = std::mem::ManuallyDrop::new(Payload::from_parts(parts));
+            st.record_send(msg, from.node, to, &payload, None)
+        };
+        let Some(msg) = self.begin_send(from, to, record) else { return Some(parts) };
         let at = self.net.delivery_time(self.now, from.node, to.node);
-        self.events.schedule_send(at, msg, from, to, payload);
-        Ok(())
+        self.events.schedule_send(at, msg, from, to, Payload::from_parts(parts));
+        None
     }
 
     /// `send` while recording in full: `copy` is a clone of the payload for the

@@ -24,6 +24,11 @@ impl<T: Clone + fmt::Debug + 'static> Message for T {}
 
 type Inline = [usize; 2];
 
+/// A payload's buffer: the words of an `Inline`, each possibly uninitialised.
+/// Kept as separate words (not one `MaybeUninit<Inline>`), so that the
+/// compiler can hold them in registers rather than going through memory.
+type Words = [MaybeUninit<usize>; 2];
+
 struct VTable {
     type_id: fn() -> TypeId,
     type_name: fn() -> &'static str,
@@ -115,7 +120,7 @@ impl PayloadType {
 /// ```
 pub struct Payload {
     table: &'static VTable,
-    data: MaybeUninit<Inline>,
+    data: Words,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -123,7 +128,7 @@ impl Payload {
     /// Wraps a value.
     #[inline]
     pub fn new<T: Message>(value: T) -> Payload {
-        let mut data = MaybeUninit::<Inline>::uninit();
+        let mut data: Words = [MaybeUninit::uninit(); 2];
         if VTableOf::<T>::INLINE {
             // SAFETY: `T` fits the buffer in size and alignment (checked by INLINE).
             unsafe { data.as_mut_ptr().cast::<T>().write(value) }
@@ -201,17 +206,14 @@ impl Payload {
     #[inline(always)]
     pub(crate) fn into_parts(self) -> PayloadParts {
         let this = mem::ManuallyDrop::new(self);
-        // SAFETY: `Inline` is two words; `MaybeUninit` words may be uninitialised.
-        let [a, b]: [MaybeUninit<usize>; 2] = unsafe { mem::transmute(this.data) };
+        let [a, b] = this.data;
         (PayloadType(this.table), a, b)
     }
 
     /// Puts a payload taken apart by [`Payload::into_parts`] back together.
     #[inline(always)]
     pub(crate) fn from_parts((PayloadType(table), a, b): PayloadParts) -> Payload {
-        // SAFETY: as in `into_parts`, the other way round.
-        let data: MaybeUninit<Inline> = unsafe { mem::transmute([a, b]) };
-        Payload { table, data, _not_send: PhantomData }
+        Payload { table, data: [a, b], _not_send: PhantomData }
     }
 
     /// Whether dropping the payload runs any code (it frees a box, or the
@@ -254,7 +256,7 @@ impl fmt::Debug for Payload {
 ///
 /// `dst` is valid for writing a buffer's bytes.
 #[inline(always)]
-unsafe fn copy_words(src: &MaybeUninit<Inline>, dst: *mut MaybeUninit<Inline>) {
+unsafe fn copy_words(src: &Words, dst: *mut Words) {
     let (s, d) = (ptr::from_ref(src).cast::<MaybeUninit<usize>>(), dst.cast::<MaybeUninit<usize>>());
     for i in 0..mem::size_of::<Inline>() / mem::size_of::<usize>() {
         // SAFETY: both are valid for the buffer's words (`dst` by the caller's
@@ -356,7 +358,7 @@ impl PayloadLog {
         // of them take over the value (or box), as the caller promised; the
         // rest are past the new length, free space that the next entry
         // overwrites.
-        unsafe { copy_words(&payload.data, dst.add(head).cast::<MaybeUninit<Inline>>()) };
+        unsafe { copy_words(&payload.data, dst.add(head).cast::<Words>()) };
         // SAFETY: the new length is within the capacity, and bytes of type
         // `MaybeUninit<u8>` need no initialisation (these were all written).
         unsafe { self.last.set_len(len + need) };
@@ -420,7 +422,7 @@ impl PayloadLog {
         };
         let table = self.types[ix];
         let value = &chunk[at + head..at + head + table.size];
-        let mut data = MaybeUninit::<Inline>::uninit();
+        let mut data: Words = [MaybeUninit::uninit(); 2];
         // SAFETY: `value` is `size` bytes, at most the buffer's size; the copy
         // moves the value (or box pointer) written by `push` into a
         // buffer laid out as `Payload::new` lays it out.

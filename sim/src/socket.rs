@@ -131,17 +131,17 @@ pub(crate) fn send_from(from: Addr, to: Addr, payload: Payload) {
     // SAFETY: the simulation `inner` points to stays current (and alive) until
     // this function returns: `Ctx::set` resets it only when its call returns.
     let inner = unsafe { &*inner };
+    // Passed on as three words, in registers (see `Payload::into_parts`).
+    let (ty, a, b) = payload.into_parts();
     // Full recording (a copy for the trace) and network faults go out of line.
     if inner.send_slow.get() {
-        // Passed as three words, in registers (see `Payload::into_parts`).
-        let (ty, a, b) = payload.into_parts();
         return send_slow(inner, from, to, ty, a, b);
     }
     let mut st = inner.state.borrow_mut();
-    if let Err(dropped) = st.send(from, to, payload) {
+    if let Some(dropped) = st.send(from, to, (ty, a, b)) {
         // Dropped at once (an unknown node): released after the borrow ends.
         drop(st);
-        drop(dropped);
+        drop(Payload::from_parts(dropped));
     }
 }
 
