@@ -28,29 +28,38 @@ impl<T> Mailbox<T> {
         usize::from(self.first.is_some()) + self.rest.len()
     }
 
-    /// Moves the value at `src` to the back.
+    /// Moves the value at `src` to the back, unless `capacity` values are
+    /// queued already; whether it did (if not, `src` is left as it was).
     ///
     /// # Safety
     ///
-    /// `src` points to an initialised value that is moved out: it is not used
-    /// or dropped after (as `ptr::read`).
+    /// `src` points to an initialised value; when this returns `true`, it was
+    /// moved out and is not used or dropped after (as `ptr::read`).
     #[inline(always)]
-    pub(crate) unsafe fn push_back_from(&mut self, src: *const T) {
+    pub(crate) unsafe fn push_back_from(&mut self, src: *const T, capacity: usize) -> bool {
+        // The common case first: an empty queue (no length to work out).
         if self.first.is_none() && self.rest.len() == 0 {
+            if capacity == 0 {
+                return false;
+            }
             // SAFETY: the caller's promise.
             self.first = Some(unsafe { std::ptr::read(src) });
         } else {
+            if self.len() >= capacity {
+                return false;
+            }
             // SAFETY: the copy initialises the slot; the caller gives `src` up.
             unsafe { self.rest.push_back_in_place(|dst| std::ptr::copy_nonoverlapping(src, dst.as_mut_ptr(), 1)) };
         }
+        true
     }
 
-    /// Appends a value at the back.
+    /// Appends a value at the back (with no capacity limit).
     #[cfg(test)]
     pub(crate) fn push_back(&mut self, value: T) {
         let value = std::mem::ManuallyDrop::new(value);
         // SAFETY: `value` is moved out once and not dropped here.
-        unsafe { self.push_back_from(&*value) };
+        assert!(unsafe { self.push_back_from(&*value, usize::MAX) });
     }
 
     /// Removes the value at the front.
@@ -108,5 +117,29 @@ mod tests {
         assert_eq!(Rc::strong_count(&counted), 4);
         drop(m);
         assert_eq!(Rc::strong_count(&counted), 1);
+    }
+
+    /// Pushes `value` with room for `capacity`; gives it back if refused.
+    fn push_within(m: &mut Mailbox<u32>, value: u32, capacity: usize) -> Option<u32> {
+        let value = std::mem::ManuallyDrop::new(value);
+        // SAFETY: `value` is moved out only when the push says so.
+        let pushed = unsafe { m.push_back_from(&*value, capacity) };
+        (!pushed).then(|| std::mem::ManuallyDrop::into_inner(value))
+    }
+
+    #[test]
+    fn a_full_queue_refuses_a_value_and_gives_it_back() {
+        let mut m = Mailbox::default();
+        assert_eq!(push_within(&mut m, 1, 0), Some(1), "no room at all");
+        assert_eq!(m.len(), 0);
+        for v in [1, 2, 3] {
+            assert_eq!(push_within(&mut m, v, 3), None);
+        }
+        assert_eq!(push_within(&mut m, 4, 3), Some(4), "three queued, room for three");
+        // The inline slot is free but two values wait in the ring.
+        assert_eq!(m.pop_front(), Some(1));
+        assert_eq!(push_within(&mut m, 4, 2), Some(4), "two queued, room for two");
+        assert_eq!(push_within(&mut m, 4, 3), None);
+        assert!(m.drain().eq([2, 3, 4]));
     }
 }

@@ -444,16 +444,15 @@ impl State {
         };
         // No task runs during a delivery, so no receiver holds the slot.
         let mut slot = slot.borrow_mut();
-        // SAFETY: as above.
+        // SAFETY: as above; and the push moves the envelope from the event
+        // straight into the socket's queue if it has room (the copy initialises
+        // the queue's slot, and the caller's promise is that the envelope is
+        // not used again), else leaves it for `take` below.
         let reason = if !unsafe { &(*env).payload }.same_type(slot.ty) {
             DropReason::TypeMismatch
-        } else if slot.queue.len() >= self.net.queue_capacity {
+        } else if !unsafe { slot.queue.push_back_from(env, self.net.queue_capacity) } {
             DropReason::QueueFull
         } else {
-            // Moved from the event straight into the socket's queue.
-            // SAFETY: the copy initialises the queue's slot and moves the
-            // envelope out (the caller's promise: it is not used again).
-            unsafe { slot.queue.push_back_from(env) };
             let woken = match &slot.waker {
                 Some(w) => crate::task::wake_direct(&mut self.tasks, &mut self.ready, &self.nodes, w),
                 None => None,
