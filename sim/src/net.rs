@@ -263,7 +263,7 @@ impl State {
         };
         let Some(msg) = self.begin_send(from, to, record) else { return Some(parts) };
         let at = self.net.delivery_time(self.now, from.node, to.node);
-        self.events.schedule_send(at, msg, from, to, Payload::from_parts(parts));
+        self.events.schedule_send(at, msg, from, to, parts);
         None
     }
 
@@ -282,7 +282,7 @@ impl State {
         let record = |st: &mut State, msg| st.record_send(msg, from.node, to, &payload, copy);
         let Some(msg) = self.begin_send(from, to, record) else { return Some(payload) };
         let at = self.net.delivery_time(self.now, from.node, to.node);
-        self.events.schedule_send(at, msg, from, to, payload);
+        self.events.schedule_send(at, msg, from, to, payload.into_parts());
         None
     }
 
@@ -306,7 +306,7 @@ impl State {
         };
         let Some(msg) = self.begin_send(from, to, record) else { return Some(Payload::from_parts(parts)) };
         let at = self.net.delivery_time(self.now, from.node, to.node);
-        self.events.schedule_send(at, msg, from, to, Payload::from_parts(parts));
+        self.events.schedule_send(at, msg, from, to, parts);
         None
     }
 

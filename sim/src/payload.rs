@@ -216,6 +216,26 @@ impl Payload {
         Payload { table, data: [a, b], _not_send: PhantomData }
     }
 
+    /// Writes a payload taken apart by [`Payload::into_parts`] to `dst`, word
+    /// by word, each word from where it is (a register): built whole, a
+    /// payload is put together in memory first and copied with wider loads
+    /// than its words were stored with, which the processor cannot forward
+    /// from its store buffer.
+    ///
+    /// # Safety
+    ///
+    /// `dst` is valid for writes; whatever it held is overwritten, not dropped.
+    #[inline(always)]
+    pub(crate) unsafe fn write_parts(dst: *mut Payload, (PayloadType(table), a, b): PayloadParts) {
+        // SAFETY: the caller's promise; the fields are written in place.
+        unsafe {
+            ptr::addr_of_mut!((*dst).table).write(table);
+            let data = ptr::addr_of_mut!((*dst).data).cast::<MaybeUninit<usize>>();
+            data.write(a);
+            data.add(1).write(b);
+        }
+    }
+
     /// Whether dropping the payload runs any code (it frees a box, or the
     /// value's type has drop glue).
     #[inline(always)]

@@ -10,7 +10,7 @@
 
 use crate::heap::MinHeap;
 use crate::net::{Addr, Envelope};
-use crate::payload::Payload;
+use crate::payload::{Payload, PayloadParts};
 use crate::runtime::{Next, State};
 use crate::slab::{fresh_generation, Key, Slab};
 use microsim_traces::{Event, NodeIx};
@@ -113,18 +113,27 @@ impl Events {
     }
 
     /// Schedules the delivery at `time` of a message from `from` to `to`,
-    /// written field by field into its heap slot.
+    /// written field by field into its heap slot; the payload is given as its
+    /// words, which are written one by one (see `Payload::write_parts`).
     #[inline(always)]
-    pub(crate) fn schedule_send(&mut self, time: u64, msg: u64, from: Addr, to: Addr, payload: Payload) {
+    pub(crate) fn schedule_send(&mut self, time: u64, msg: u64, from: Addr, to: Addr, parts: PayloadParts) {
         self.seq += 1;
         let seq = self.seq;
         let rank = u128::from(time) << 64 | u128::from(seq);
-        // SAFETY: the slot is written at once.
+        // The entry is written whole, then its payload's words again, in
+        // place: that makes the whole write's payload part dead, and the
+        // compiler drops it, with the copy through memory it would make.
+        // SAFETY: the slot is written at once; the second write overwrites
+        // words of a payload just written, which need no dropping.
         unsafe {
             let slot = self.heap.push_slot(|parent| rank < parent.rank());
             std::ptr::addr_of_mut!((*slot).time).write(time);
             std::ptr::addr_of_mut!((*slot).seq).write(seq);
-            std::ptr::addr_of_mut!((*slot).what).write(What::Deliver(Envelope { msg, from, to, payload }));
+            let what = std::ptr::addr_of_mut!((*slot).what);
+            what.write(What::Deliver(Envelope { msg, from, to, payload: Payload::from_parts(parts) }));
+            if let What::Deliver(env) = &mut *what {
+                Payload::write_parts(std::ptr::addr_of_mut!(env.payload), parts);
+            }
         }
     }
 
