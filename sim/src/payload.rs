@@ -24,9 +24,9 @@ impl<T: Clone + fmt::Debug + 'static> Message for T {}
 
 type Inline = [usize; 2];
 
-/// A payload's buffer: the words of an `Inline`, each possibly uninitialised.
-/// Kept as separate words (not one `MaybeUninit<Inline>`), so that the
-/// compiler can hold them in registers rather than going through memory.
+/// A payload's buffer: the words of an `Inline`, each possibly uninitialised
+/// (as separate words, a payload is taken apart into them and put together
+/// again without a transmute).
 type Words = [MaybeUninit<usize>; 2];
 
 struct VTable {
