@@ -178,7 +178,7 @@ pub(crate) fn wake_direct(
         return None;
     }
     if ready.is_empty_fifo() && !nodes.any_paused() {
-        return Some(Woken { key, node: slot.node, fut: slot.fut.0 });
+        return Some(Woken { key: key.to_u64(), node: slot.node, fut: NonNull::from(&slot.fut) });
     }
     slot.queued = true;
     ready.push(ReadyTask { key: key.to_u64(), node: slot.node });
@@ -187,12 +187,15 @@ pub(crate) fn wake_direct(
 
 /// A task woken by an event that may be polled at once (see [`wake_direct`]):
 /// it is not marked queued and is in no queue. It carries a pointer to the
-/// task's future (as [`Taken`]), valid while the task table is not changed:
-/// the run loop polls or queues it before anything else happens.
+/// task's slot's `TaskBox`, valid while the task table is not changed: the run
+/// loop polls or queues it before anything else happens. (A thin pointer, one
+/// word: the future's own pointer is two, and carrying it here would store it
+/// as one wide word and read it back as two narrow ones; for the same
+/// reason the key is kept packed, as the one word the waker holds.)
 pub(crate) struct Woken {
-    key: Key,
+    key: u64,
     node: NodeIx,
-    fut: NonNull<dyn Future<Output = ()>>,
+    fut: NonNull<TaskBox>,
 }
 
 fn waker_for(key: u64) -> Waker {
@@ -490,27 +493,32 @@ impl State {
     /// ([`State::queue_woken`]) and the usual path ends the run.
     #[inline(always)]
     pub(crate) fn take_woken(&mut self, task: Woken) -> Result<Taken, Woken> {
+        // (`wake_direct` packed a valid key, so the first test never fails.)
+        let Some(key) = Key::from_u64(task.key) else { return Err(task) };
         if !self.has_step_left() {
             return Err(task);
         }
         self.count_step();
         // Nothing changed the table since `wake_direct` found the task there.
         debug_assert!(
-            self.tasks.slab.get(task.key).is_some_and(|slot| std::ptr::addr_eq(slot.fut.0.as_ptr(), task.fut.as_ptr())),
+            self.tasks.slab.get(key).is_some_and(|slot| std::ptr::eq(&slot.fut, task.fut.as_ptr())),
             "a woken task is in the table"
         );
-        self.tasks.current = Some((task.key, task.node));
+        self.tasks.current = Some((key, task.node));
         self.stats.polls += 1;
-        Ok(Taken { key: task.key, node: task.node, fut: task.fut })
+        // SAFETY: `task.fut` points to the task's `TaskBox` in the table, which
+        // has not changed since `wake_direct` (see `Woken`).
+        let fut = unsafe { task.fut.as_ref() }.0;
+        Ok(Taken { key, node: task.node, fut })
     }
 
     /// Queues a task that [`wake_direct`] returned, as `wake_in` would have.
     #[cold]
     pub(crate) fn queue_woken(&mut self, task: Woken) {
-        if let Some(slot) = self.tasks.slab.get_mut(task.key) {
+        if let Some(slot) = Key::from_u64(task.key).and_then(|key| self.tasks.slab.get_mut(key)) {
             slot.queued = true;
         }
-        self.ready.push(ReadyTask { key: task.key.to_u64(), node: task.node });
+        self.ready.push(ReadyTask { key: task.key, node: task.node });
     }
 
     fn can_spawn(&self, node: NodeIx) -> Result<(), Option<Failure>> {
