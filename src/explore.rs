@@ -127,8 +127,14 @@ pub fn sweep_variant(
         return Swept { summary, code: ExitCode::SUCCESS };
     };
     let shrunk = failure::shrink(scenario, &specs(*seed), report, 500);
+    // A shrink that could remove no more steps under the failing seed goes on under others.
+    let reseeded = if shrunk.spec.seed == *seed {
+        String::new()
+    } else {
+        format!(" (under seed {}: fewer steps fail the same way there)", shrunk.spec.seed)
+    };
     say(format!(
-        "shrunk in {} runs: {} -> {} plan steps, {} -> {} trace events",
+        "shrunk in {} runs: {} -> {} plan steps, {} -> {} trace events{reseeded}",
         shrunk.runs, shrunk.steps.0, shrunk.steps.1, shrunk.events.0, shrunk.events.1
     ));
     let (code, saved, text) = finish(scenario, &shrunk.spec, &shrunk.report);

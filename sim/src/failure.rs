@@ -140,7 +140,8 @@ pub fn read_plan(path: &Path) -> Result<FaultPlan, FailureError> {
 /// What [`shrink`] did.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Shrunk {
-    /// The smallest failing spec found.
+    /// The smallest failing spec found. Its seed may differ from the one given
+    /// (see [`shrink`]); its report and replay line carry the one it ran with.
     pub spec: RunSpec,
     /// Its report.
     pub report: Report,
@@ -152,78 +153,138 @@ pub struct Shrunk {
     pub runs: usize,
 }
 
-/// Shrinks a failing run's plan: removes steps, one at a time, for as long as
-/// the run still fails the same way (same verdict kind), skipping removals that
-/// leave an invalid plan; when no single step can go, tries removing two at once
-/// (a fault with its undo, or two rates that each shift the run's random draws
-/// when removed alone), and starts over if that helped; at most `max_runs` runs.
+/// How many other seeds a stuck shrinker tries per removal (see [`shrink`]).
+pub const OTHER_SEEDS: u64 = 16;
+
+/// Shrinks a failing run's plan, for as long as the run still fails the same
+/// way ([`Verdict::same_failure_as`](crate::scenario::Verdict::same_failure_as)),
+/// skipping removals that leave an invalid plan, in at most `max_runs` runs:
+///
+/// 1. removes steps one at a time;
+/// 2. when no single step can go, removes two at once (a fault with its undo,
+///    or two rates that each shift the run's random draws when removed alone);
+/// 3. when no pair can go either, removes one step, or else two, under another
+///    seed (up to [`OTHER_SEEDS`] seeds derived from the current one):
+///    removing a step shifts every random draw after it, so the same seed no
+///    longer leads to the interleaving that broke the system, and a smaller
+///    plan may need another. The shrunk run then has that seed.
+///
+/// After any removal it starts over from 1, with the seed the run now has.
 pub fn shrink(scenario: &dyn Scenario, spec: &RunSpec, report: &Report, max_runs: usize) -> Shrunk {
-    let kind = |r: &Report| std::mem::discriminant(&r.verdict);
-    let failed_the_same = |r: &Report| {
-        !r.passed() && kind(r) == kind(report) && !matches!(r.verdict, crate::scenario::Verdict::Invalid(_))
-    };
     let events = |s: &RunSpec| run(scenario, s).1.map_or(0, |o| o.trace().counts().records);
-    let (mut best, mut best_report, mut runs) = (spec.clone(), report.clone(), 0);
-    let mut progress = true;
-    while progress && runs < max_runs {
-        progress = false;
+    let mut fails = |c: &RunSpec| {
+        let (r, _) = run(scenario, c);
+        r.verdict.same_failure_as(&report.verdict).then_some(r)
+    };
+    let mut best = Best { spec: spec.clone(), report: report.clone(), runs: 0, max_runs };
+    while best.remove_one(&mut fails) || best.remove_a_pair(&mut fails) || best.remove_under_another_seed(&mut fails) {}
+    Shrunk {
+        steps: (spec.plan.steps.len(), best.spec.plan.steps.len()),
+        events: (events(spec), events(&best.spec)),
+        runs: best.runs,
+        spec: best.spec,
+        report: best.report,
+    }
+}
+
+/// The smallest failing run a shrink has found so far, and its budget of runs.
+struct Best {
+    spec: RunSpec,
+    report: Report,
+    runs: usize,
+    max_runs: usize,
+}
+
+impl Best {
+    /// Runs `candidate` (one run of the budget); keeps it if it fails the same way.
+    fn try_candidate(&mut self, candidate: RunSpec, fails: &mut dyn FnMut(&RunSpec) -> Option<Report>) -> bool {
+        self.runs += 1;
+        match fails(&candidate) {
+            Some(report) => {
+                self.spec = candidate;
+                self.report = report;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn spent(&self) -> bool {
+        self.runs >= self.max_runs
+    }
+
+    /// Removes single steps while any can go; whether one went.
+    fn remove_one(&mut self, fails: &mut dyn FnMut(&RunSpec) -> Option<Report>) -> bool {
+        let mut removed = false;
         let mut i = 0;
-        while i < best.plan.steps.len() && runs < max_runs {
-            let mut candidate = best.clone();
+        while i < self.spec.plan.steps.len() && !self.spent() {
+            let mut candidate = self.spec.clone();
             candidate.plan.steps.remove(i);
-            runs += 1;
-            let (r, _) = run(scenario, &candidate);
-            if failed_the_same(&r) {
-                best = candidate;
-                best_report = r;
-                progress = true;
+            if self.try_candidate(candidate, fails) {
+                removed = true;
             } else {
                 i += 1;
             }
         }
-        if !progress {
-            progress = remove_a_pair(&mut best, &mut best_report, &mut runs, max_runs, &mut |c| {
-                let (r, _) = run(scenario, c);
-                failed_the_same(&r).then_some(r)
-            });
-        }
+        removed
     }
-    Shrunk {
-        steps: (spec.plan.steps.len(), best.plan.steps.len()),
-        events: (events(spec), events(&best)),
-        spec: best,
-        report: best_report,
-        runs,
+
+    /// Removes the first pair of steps that can go; whether one did.
+    fn remove_a_pair(&mut self, fails: &mut dyn FnMut(&RunSpec) -> Option<Report>) -> bool {
+        let n = self.spec.plan.steps.len();
+        for i in 0..n {
+            for j in i + 1..n {
+                if self.spent() {
+                    return false;
+                }
+                let mut candidate = self.spec.clone();
+                candidate.plan.steps.remove(j);
+                candidate.plan.steps.remove(i);
+                if self.try_candidate(candidate, fails) {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// Removes the first step, or else the first pair of steps, that can go
+    /// under one of [`OTHER_SEEDS`] other seeds (each seed tried on every step,
+    /// or pair, before the next seed); whether one did.
+    fn remove_under_another_seed(&mut self, fails: &mut dyn FnMut(&RunSpec) -> Option<Report>) -> bool {
+        let seed = self.spec.seed;
+        let n = self.spec.plan.steps.len();
+        let singles = (0..n).map(|i| (i, None));
+        let pairs = (0..n).flat_map(|i| (i + 1..n).map(move |j| (i, Some(j))));
+        for removals in [singles.collect::<Vec<_>>(), pairs.collect()] {
+            for k in 1..=OTHER_SEEDS {
+                for &(i, j) in &removals {
+                    if self.spent() {
+                        return false;
+                    }
+                    let mut candidate = self.spec.clone();
+                    if let Some(j) = j {
+                        candidate.plan.steps.remove(j);
+                    }
+                    candidate.plan.steps.remove(i);
+                    candidate.seed = derived_seed(seed, k);
+                    if self.try_candidate(candidate, fails) {
+                        return true;
+                    }
+                }
+            }
+        }
+        false
     }
 }
 
-/// Tries removing two steps of `best`'s plan at once; keeps the first removal
-/// after which `fails` still returns a failure. Whether one was kept.
-fn remove_a_pair(
-    best: &mut RunSpec,
-    best_report: &mut Report,
-    runs: &mut usize,
-    max_runs: usize,
-    fails: &mut dyn FnMut(&RunSpec) -> Option<Report>,
-) -> bool {
-    let n = best.plan.steps.len();
-    for i in 0..n {
-        for j in i + 1..n {
-            if *runs >= max_runs {
-                return false;
-            }
-            let mut candidate = best.clone();
-            candidate.plan.steps.remove(j);
-            candidate.plan.steps.remove(i);
-            *runs += 1;
-            if let Some(r) = fails(&candidate) {
-                *best = candidate;
-                *best_report = r;
-                return true;
-            }
-        }
-    }
-    false
+/// The `k`-th seed derived from `seed` (SplitMix64's finaliser over the pair):
+/// the same for every shrink, so shrinking stays deterministic.
+fn derived_seed(seed: Seed, k: u64) -> Seed {
+    let mut z = seed.0 ^ k.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    Seed(z ^ (z >> 31))
 }
 
 #[cfg(test)]
@@ -232,13 +293,12 @@ mod tests {
     use crate::{Sim, SimError};
     use std::time::Duration;
 
-    /// Fails when its plan has an odd number of steps: no single step of three
-    /// can go, but two can.
-    struct Odd;
+    /// One client that sleeps 5 ms; the run fails when the function says so of its spec.
+    struct FailsWhen(fn(&RunSpec) -> bool);
 
-    impl Scenario for Odd {
+    impl Scenario for FailsWhen {
         fn name(&self) -> &str {
-            "odd"
+            "fails-when"
         }
         fn nodes(&self) -> Vec<String> {
             vec!["n".into()]
@@ -250,12 +310,53 @@ mod tests {
             sim.client("n", || crate::time::sleep(Duration::from_millis(5)))
         }
         fn check(&self, _: &crate::Outcome, spec: &RunSpec) -> Result<(), String> {
-            if spec.plan.steps.len() % 2 == 1 {
-                Err("odd".into())
+            if (self.0)(spec) {
+                Err("it fails".into())
             } else {
                 Ok(())
             }
         }
+    }
+
+    /// Fails when its plan has an odd number of steps: no single step of three
+    /// can go, but two can.
+    const ODD: FailsWhen = FailsWhen(|spec| spec.plan.steps.len() % 2 == 1);
+
+    /// Fails with two steps or more, or under any seed but 1 (with any plan).
+    const SEED_1_NEEDS_2: FailsWhen = FailsWhen(|spec| spec.plan.steps.len() >= 2 || spec.seed != crate::Seed(1));
+
+    fn plan_of(steps: usize) -> FaultPlan {
+        let steps: Vec<String> = (1..=steps).map(|ms| format!(r#"{{"at": "{ms}ms", "fault": "heal_all"}}"#)).collect();
+        FaultPlan::from_json(&format!(r#"{{"steps": [{}]}}"#, steps.join(","))).expect("the plan parses")
+    }
+
+    #[test]
+    fn when_no_step_can_go_under_its_seed_the_shrinker_tries_other_seeds() {
+        let spec = RunSpec { plan: plan_of(2), ..RunSpec::new(crate::Seed(1)) };
+        let (report, _) = run(&SEED_1_NEEDS_2, &spec);
+        assert!(!report.passed());
+        let shrunk = shrink(&SEED_1_NEEDS_2, &spec, &report, 100);
+        assert_eq!(shrunk.steps, (2, 0));
+        assert_eq!(shrunk.spec.seed, derived_seed(crate::Seed(1), 1), "the first other seed is enough");
+        assert_eq!(shrunk.report.seed, shrunk.spec.seed, "the report names the seed the shrunk run has");
+        assert_eq!(run(&SEED_1_NEEDS_2, &shrunk.spec).0.verdict, shrunk.report.verdict, "it replays");
+        assert_eq!(shrink(&SEED_1_NEEDS_2, &spec, &report, 100), shrunk, "shrinking is deterministic");
+    }
+
+    #[test]
+    fn a_shrinker_out_of_runs_stops_with_what_it_has() {
+        let spec = RunSpec { plan: plan_of(2), ..RunSpec::new(crate::Seed(1)) };
+        let (report, _) = run(&SEED_1_NEEDS_2, &spec);
+        // 2 single removals and 1 pair fail under seed 1: the budget ends before another seed.
+        let shrunk = shrink(&SEED_1_NEEDS_2, &spec, &report, 3);
+        assert_eq!((shrunk.steps, shrunk.runs, shrunk.spec.seed), ((2, 2), 3, crate::Seed(1)));
+    }
+
+    #[test]
+    fn derived_seeds_differ_from_each_other_and_the_seed() {
+        let seeds: std::collections::BTreeSet<u64> =
+            (0..=OTHER_SEEDS).map(|k| if k == 0 { 7 } else { derived_seed(crate::Seed(7), k).0 }).collect();
+        assert_eq!(seeds.len() as u64, OTHER_SEEDS + 1);
     }
 
     #[test]
@@ -266,9 +367,9 @@ mod tests {
         )
         .expect("the plan parses");
         let spec = RunSpec { plan, ..RunSpec::new(crate::Seed(1)) };
-        let (report, _) = run(&Odd, &spec);
+        let (report, _) = run(&ODD, &spec);
         assert!(!report.passed());
-        let shrunk = shrink(&Odd, &spec, &report, 100);
+        let shrunk = shrink(&ODD, &spec, &report, 100);
         assert_eq!(shrunk.steps, (3, 1));
         assert!(!shrunk.report.passed());
     }

@@ -134,6 +134,28 @@ pub enum Verdict {
     Invalid(String),
 }
 
+impl Verdict {
+    /// Whether `self` and `other` are the same failure, as a shrinker must keep
+    /// it: both failed, the same way (a violated check, or a run failure of the
+    /// same kind) and, for a broken `always` or `eventually` property, the same
+    /// property (named in the message, see [`crate::Failure`]'s `Display`).
+    /// Details that vary from run to run (times, values) are not compared.
+    pub fn same_failure_as(&self, other: &Verdict) -> bool {
+        match (self, other) {
+            (Verdict::Violated(_), Verdict::Violated(_)) => true,
+            (Verdict::Failed { kind: a, message: m }, Verdict::Failed { kind: b, message: n }) => {
+                a == b && property_named(m) == property_named(n)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The property a failure message names (`property `NAME` ...`), if any.
+fn property_named(message: &str) -> Option<&str> {
+    message.strip_prefix("property `")?.split('`').next()
+}
+
 /// The summary of one run: how it went and how to replay it. `Send`, unlike
 /// [`Outcome`], so sweeps over threads can collect it.
 #[derive(Clone, Debug, PartialEq)]
@@ -355,5 +377,47 @@ impl Report {
         header.variant = Some(self.variant.clone());
         header.plan = serde_json::to_value(&self.plan).ok();
         header.profile = self.profile.clone();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Verdict;
+
+    fn failed(kind: &'static str, message: &str) -> Verdict {
+        Verdict::Failed { kind, message: message.to_string() }
+    }
+
+    /// Whether `a` and `b` count as the same failure, checked both ways round.
+    fn check(a: &Verdict, b: &Verdict) -> bool {
+        let same = a.same_failure_as(b);
+        assert_eq!(same, b.same_failure_as(a), "{a:?} / {b:?}");
+        same
+    }
+
+    #[test]
+    fn a_property_broken_at_another_time_or_value_is_the_same_failure() {
+        let a = failed("property", "property `one leader` violated in node `s1` at 1.5s: [s1, s2]");
+        let b = failed("property", "property `one leader` violated in node `s3` at 0.2s");
+        assert!(check(&a, &b));
+    }
+
+    #[test]
+    fn another_property_or_another_kind_of_failure_is_not() {
+        let a = failed("property", "property `one leader` violated in node `s1` at 1.5s");
+        assert!(!check(&a, &failed("property", "property `no lost write` violated in node `s1` at 1.5s")));
+        assert!(!check(&a, &failed("liveness", "property `one leader` did not hold by 9s (checked from 5s)")));
+        assert!(!check(&failed("deadlock", "deadlock at 1s"), &failed("panic", "panic in node `a` at 1s: x")));
+        assert!(check(&failed("deadlock", "deadlock at 1s"), &failed("deadlock", "deadlock at 2s")));
+    }
+
+    #[test]
+    fn a_pass_or_an_invalid_run_is_no_failure() {
+        let a = failed("panic", "panic in node `a` at 1s: x");
+        for other in [Verdict::Pass, Verdict::Invalid("bad plan".into())] {
+            assert!(!check(&a, &other));
+            assert!(!check(&other, &other));
+        }
+        assert!(check(&Verdict::Violated("x".into()), &Verdict::Violated("y".into())));
     }
 }

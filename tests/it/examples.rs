@@ -87,5 +87,5 @@ fn retry_storm_shows_the_amplification() {
 
 #[test]
 fn the_readmes_first_scenario_finds_and_shrinks_its_bug() {
-    check("first_scenario", &["each increment counts once", "shrunk to 1 plan steps"]);
+    check("first_scenario", &["each increment counts once", "shrunk to 2 plan steps", r#""fault": "heal_all""#]);
 }
