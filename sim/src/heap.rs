@@ -1,11 +1,13 @@
 //! A binary min-heap specialised for the event queue.
 //!
-//! `std::collections::BinaryHeap` is a max-heap whose `pop` sifts the moved
-//! element to the bottom and back up (good for large heaps of expensive
-//! comparisons). Events compare with one integer comparison and the queue is
-//! usually small, so a plain sift with a hole (each entry moved once, the
-//! moved-in entry written once at the end) does less work per operation.
-//! Entries are moved bitwise (they need not be `Copy`: an event carries its
+//! `std::collections::BinaryHeap` is a max-heap of values it swaps around.
+//! Here an entry is 64 bytes, so both sifts move a hole instead: each entry on
+//! the way is moved once, and the entry being placed is written once, at the
+//! end. A pop takes the hole to the bottom, always moving the smaller child up
+//! (chosen without a branch: with random event times it goes either way, and a
+//! mispredicted branch per level is what made a deep queue slow), then the
+//! last entry back up from there (it came from the bottom, so it seldom
+//! climbs). Entries are moved bitwise (they need not be `Copy`: an event carries its
 //! message), so `Ord` must not panic: a panic mid-sift would leave a hole.
 //! The top entry can be used in place and then removed ([`MinHeap::top`],
 //! [`MinHeap::remove_moved_top`]), so that a large entry is not copied out
@@ -125,10 +127,12 @@ impl<T: Ord> MinHeap<T> {
     }
 
     /// Fills the hole at the top with the entry at index `n` (the length, so
-    /// just past the vector's end), moving smaller children up. The entry
-    /// stays in its slot while it is compared (no slot the sift writes is at
-    /// or past `n`) and is copied once, into the final hole, so a large entry
-    /// is not carried through registers and the stack.
+    /// just past the vector's end): the hole goes down to a leaf, the smaller
+    /// child moving up at each level, then up again while the entry is smaller
+    /// than the hole's parent. The entry stays in its slot while it is compared
+    /// (no slot the sift writes is at or past `n`) and is copied once, into the
+    /// final hole, so a large entry is not carried through registers and the
+    /// stack.
     ///
     /// # Safety
     ///
@@ -140,25 +144,33 @@ impl<T: Ord> MinHeap<T> {
         let v = self.v.as_mut_ptr();
         // SAFETY: every index read or written below `n` is checked, slot `n`
         // is within the capacity and initialised (the caller's promise), and
-        // the sift writes only holes below `n`; each child moved up leaves its
-        // slot the hole, and the last entry fills the final one: every entry
-        // is owned exactly once.
+        // the sift writes only holes below `n`; each entry moved (a child up,
+        // then a parent down) leaves its slot the hole, and the last entry
+        // fills the final one: every entry is owned exactly once.
         unsafe {
             let last = &*v.add(n);
             let mut hole = 0;
+            // Down to a leaf, always moving the smaller child up (the last
+            // entry came from the bottom, so it belongs near there) ...
             loop {
                 let mut child = 2 * hole + 1;
                 if child >= n {
                     break;
                 }
-                if child + 1 < n && *v.add(child + 1) < *v.add(child) {
-                    child += 1;
-                }
-                if *last <= *v.add(child) {
-                    break;
+                if child + 1 < n {
+                    child += usize::from(*v.add(child + 1) < *v.add(child));
                 }
                 std::ptr::copy_nonoverlapping(v.add(child), v.add(hole), 1);
                 hole = child;
+            }
+            // ... then back up to where it goes.
+            while hole > 0 {
+                let parent = (hole - 1) / 2;
+                if *v.add(parent) <= *last {
+                    break;
+                }
+                std::ptr::copy_nonoverlapping(v.add(parent), v.add(hole), 1);
+                hole = parent;
             }
             std::ptr::copy_nonoverlapping(v.add(n), v.add(hole), 1);
         }
@@ -191,6 +203,28 @@ mod tests {
             assert_eq!(h.pop(), Some(k));
         }
         assert_eq!(h.pop(), None);
+    }
+
+    #[test]
+    fn a_deep_heap_pops_in_order_while_it_grows_and_shrinks() {
+        // Random keys with many ties: two pushes and one pop in every three
+        // rounds (the heap grows to 1,334 entries, 11 levels), then one pop
+        // every round as well (it shrinks).
+        let (mut h, mut all, mut most) = (MinHeap::default(), std::collections::BinaryHeap::new(), 0);
+        let mut x: u64 = 99;
+        for round in 0..6_000u64 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            if round % 3 != 2 {
+                h.push(x >> 53);
+                all.push(std::cmp::Reverse(x >> 53));
+            }
+            most = most.max(h.v.len());
+            if round >= 4_000 || round % 3 == 0 {
+                assert_eq!(h.pop(), all.pop().map(|r| r.0), "round {round}");
+            }
+            assert_eq!(h.peek().copied(), all.peek().map(|r| r.0));
+        }
+        assert_eq!((most, h.v.len()), (1_334, all.len()));
     }
 
     #[test]
