@@ -218,9 +218,7 @@ impl Best {
         let mut removed = false;
         let mut i = 0;
         while i < self.spec.plan.steps.len() && !self.spent() {
-            let mut candidate = self.spec.clone();
-            candidate.plan.steps.remove(i);
-            if self.try_candidate(candidate, fails) {
+            if self.try_candidate(without(&self.spec, (i, None), self.spec.seed), fails) {
                 removed = true;
             } else {
                 i += 1;
@@ -231,51 +229,58 @@ impl Best {
 
     /// Removes the first pair of steps that can go; whether one did.
     fn remove_a_pair(&mut self, fails: &mut dyn FnMut(&RunSpec) -> Option<Report>) -> bool {
+        let pairs = pairs(self.spec.plan.steps.len());
+        self.remove_first(&pairs, &[self.spec.seed], fails)
+    }
+
+    /// Removes the first step, or else the first pair of steps, that can go
+    /// under one of [`OTHER_SEEDS`] other seeds; whether one did.
+    fn remove_under_another_seed(&mut self, fails: &mut dyn FnMut(&RunSpec) -> Option<Report>) -> bool {
         let n = self.spec.plan.steps.len();
-        for i in 0..n {
-            for j in i + 1..n {
+        let others: Vec<Seed> = (1..=OTHER_SEEDS).map(|k| derived_seed(self.spec.seed, k)).collect();
+        let singles: Vec<Removal> = (0..n).map(|i| (i, None)).collect();
+        self.remove_first(&singles, &others, fails) || self.remove_first(&pairs(n), &others, fails)
+    }
+
+    /// Keeps the first of `removals` after which the run, under one of `seeds`
+    /// (each tried on every removal before the next), still fails the same way;
+    /// whether one was kept.
+    fn remove_first(
+        &mut self,
+        removals: &[Removal],
+        seeds: &[Seed],
+        fails: &mut dyn FnMut(&RunSpec) -> Option<Report>,
+    ) -> bool {
+        for &seed in seeds {
+            for &removal in removals {
                 if self.spent() {
                     return false;
                 }
-                let mut candidate = self.spec.clone();
-                candidate.plan.steps.remove(j);
-                candidate.plan.steps.remove(i);
-                if self.try_candidate(candidate, fails) {
+                if self.try_candidate(without(&self.spec, removal, seed), fails) {
                     return true;
                 }
             }
         }
         false
     }
+}
 
-    /// Removes the first step, or else the first pair of steps, that can go
-    /// under one of [`OTHER_SEEDS`] other seeds (each seed tried on every step,
-    /// or pair, before the next seed); whether one did.
-    fn remove_under_another_seed(&mut self, fails: &mut dyn FnMut(&RunSpec) -> Option<Report>) -> bool {
-        let seed = self.spec.seed;
-        let n = self.spec.plan.steps.len();
-        let singles = (0..n).map(|i| (i, None));
-        let pairs = (0..n).flat_map(|i| (i + 1..n).map(move |j| (i, Some(j))));
-        for removals in [singles.collect::<Vec<_>>(), pairs.collect()] {
-            for k in 1..=OTHER_SEEDS {
-                for &(i, j) in &removals {
-                    if self.spent() {
-                        return false;
-                    }
-                    let mut candidate = self.spec.clone();
-                    if let Some(j) = j {
-                        candidate.plan.steps.remove(j);
-                    }
-                    candidate.plan.steps.remove(i);
-                    candidate.seed = derived_seed(seed, k);
-                    if self.try_candidate(candidate, fails) {
-                        return true;
-                    }
-                }
-            }
-        }
-        false
+/// The index of a plan step to remove, and of a second one after it.
+type Removal = (usize, Option<usize>);
+
+/// Every pair of steps of an `n`-step plan, in order.
+fn pairs(n: usize) -> Vec<Removal> {
+    (0..n).flat_map(|i| (i + 1..n).map(move |j| (i, Some(j)))).collect()
+}
+
+/// `spec` without the steps of `removal`, under `seed`.
+fn without(spec: &RunSpec, (i, j): Removal, seed: Seed) -> RunSpec {
+    let mut candidate = RunSpec { seed, ..spec.clone() };
+    if let Some(j) = j {
+        candidate.plan.steps.remove(j);
     }
+    candidate.plan.steps.remove(i);
+    candidate
 }
 
 /// The `k`-th seed derived from `seed` (SplitMix64's finaliser over the pair):
