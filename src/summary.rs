@@ -43,9 +43,11 @@ pub struct Summary {
 /// One failing seed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Found {
-    /// The seed, as `0x…`.
+    /// The seed that failed in the sweep, as `0x…`.
     pub seed: String,
-    /// What went wrong.
+    /// What went wrong: the report of the shrunk run, which names its seed
+    /// (another one when no step could be removed under this one: see
+    /// `microsim::failure::shrink`); its replay line is in `saved`.
     pub verdict: String,
     /// Where its files were saved, if they were.
     pub saved: Option<String>,
