@@ -151,9 +151,13 @@ impl Verdict {
     }
 }
 
-/// The property a failure message names (`property `NAME` ...`), if any.
+/// The property a failure message names, if any: `NAME` in "property `NAME`
+/// violated in node ..." or "property `NAME` did not hold by ..." (a name may
+/// hold backquotes).
 fn property_named(message: &str) -> Option<&str> {
-    message.strip_prefix("property `")?.split('`').next()
+    let rest = message.strip_prefix("property `")?;
+    let end = ["` violated in node `", "` did not hold by "].iter().filter_map(|tail| rest.find(tail)).min()?;
+    Some(&rest[..end])
 }
 
 /// The summary of one run: how it went and how to replay it. `Send`, unlike
@@ -409,6 +413,23 @@ mod tests {
         assert!(!check(&a, &failed("liveness", "property `one leader` did not hold by 9s (checked from 5s)")));
         assert!(!check(&failed("deadlock", "deadlock at 1s"), &failed("panic", "panic in node `a` at 1s: x")));
         assert!(check(&failed("deadlock", "deadlock at 1s"), &failed("deadlock", "deadlock at 2s")));
+    }
+
+    #[test]
+    fn the_property_is_read_from_the_failures_own_message() {
+        // `same_failure_as` reads the name back from `Failure`'s `Display`.
+        let time = crate::time::Instant::from_nanos(7);
+        let broken = crate::Failure::Property {
+            name: "one `leader`".into(),
+            node: "s1".into(),
+            time,
+            detail: "[s1, s2]".into(),
+        };
+        let late = crate::Failure::Liveness { name: "all done".into(), from: time, deadline: time, detail: "".into() };
+        assert_eq!(super::property_named(&broken.to_string()), Some("one `leader`"));
+        assert_eq!(super::property_named(&late.to_string()), Some("all done"));
+        let stuck = crate::Failure::Deadlock { time, waiting: vec!["c".into()] };
+        assert_eq!(super::property_named(&stuck.to_string()), None);
     }
 
     #[test]
