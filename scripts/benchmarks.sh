@@ -80,14 +80,15 @@ done
 # The first run of a process against later ones, each process started right
 # after a madsim run, as the peers script orders them (so caches are as cold).
 madsim_bin=$(dirname "$PEERS")/target/madsim/release/madsim-bench
-echo "== $bin bench first-run 5000 7 [trace] ($FIRST_RUNS processes each, after $madsim_bin)" >&2
+first_args="5000 7" # round trips per client, runs per process
+echo "== $bin bench first-run $first_args [trace] ($FIRST_RUNS processes each, after $madsim_bin)" >&2
 for ((k = 1; k <= FIRST_RUNS; k++)); do
     for mode in plain trace; do
         for build in layout no-layout; do
             b=$bin
             [[ $build == no-layout ]] && b=$tmp/microsim-no-layout
             "$madsim_bin" 5000 1000 50 >/dev/null
-            "$b" bench first-run 5000 7 $([[ $mode == trace ]] && echo trace || true) >>"$tmp/first-$mode-$build"
+            "$b" bench first-run $first_args $([[ $mode == trace ]] && echo trace || true) >>"$tmp/first-$mode-$build"
         done
     done
 done
@@ -195,11 +196,11 @@ dirty=$(git diff --quiet HEAD -- . ':!BENCHMARKS.md' || echo ' (with uncommitted
     echo
     echo "## The first run of a process"
     echo
-    echo "The peers script times one pingpong run per process, the first. \`$bin bench first-run 5000 7 [trace]\`"
-    echo "runs that pingpong run 7 times in one process and prints each run's time and page faults;"
+    echo "The peers script times one pingpong run per process, the first. \`$bin bench first-run $first_args [trace]\`"
+    echo "runs that pingpong run ${first_args#* } times in one process and prints each run's time and page faults;"
     echo "it ran in $FIRST_RUNS processes per mode, each right after a madsim run (\`$madsim_bin 5000 1000 50\`),"
     echo "as in the peers script. Medians over the processes: the first run's ns/msg, the later runs'"
-    echo "(the median of runs 2 to 7, the lower middle one), the first run's extra time, and its page faults."
+    echo "(the median of runs 2 to ${first_args#* }, the lower middle one), the first run's extra time, and its page faults."
     echo "Each mode ran with the binary as built and with a build without its hot-path layout"
     echo "(\`MICROSIM_HOT_PATH=off cargo build --release\`: \`build.rs\`, \`scripts/hot-path.ld\`), in turn."
     echo

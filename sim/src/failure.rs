@@ -286,10 +286,7 @@ fn without(spec: &RunSpec, (i, j): Removal, seed: Seed) -> RunSpec {
 /// The `k`-th seed derived from `seed` (SplitMix64's finaliser over the pair):
 /// the same for every shrink, so shrinking stays deterministic.
 fn derived_seed(seed: Seed, k: u64) -> Seed {
-    let mut z = seed.0 ^ k.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    Seed(z ^ (z >> 31))
+    Seed(crate::lin::hash::mix(seed.0 ^ k.wrapping_mul(0x9e37_79b9_7f4a_7c15)))
 }
 
 #[cfg(test)]

@@ -7,8 +7,9 @@
 //! (chosen without a branch: with random event times it goes either way, and a
 //! mispredicted branch per level is what made a deep queue slow), then the
 //! last entry back up from there (it came from the bottom, so it seldom
-//! climbs). Entries are moved bitwise (they need not be `Copy`: an event carries its
-//! message), so `Ord` must not panic: a panic mid-sift would leave a hole.
+//! climbs). Entries are moved bitwise (they need not be `Copy`: an event
+//! carries its message), so `Ord` must not panic: a panic mid-sift would leave
+//! a hole.
 //! The top entry can be used in place and then removed ([`MinHeap::top`],
 //! [`MinHeap::remove_moved_top`]), so that a large entry is not copied out
 //! only to be copied again.

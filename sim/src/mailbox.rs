@@ -57,9 +57,16 @@ impl<T> Mailbox<T> {
     /// Appends a value at the back (with no capacity limit).
     #[cfg(test)]
     pub(crate) fn push_back(&mut self, value: T) {
+        assert!(self.push_within(value, usize::MAX).is_none());
+    }
+
+    /// Appends `value` with room for `capacity` values; gives it back if refused.
+    #[cfg(test)]
+    fn push_within(&mut self, value: T, capacity: usize) -> Option<T> {
         let value = std::mem::ManuallyDrop::new(value);
-        // SAFETY: `value` is moved out once and not dropped here.
-        assert!(unsafe { self.push_back_from(&*value, usize::MAX) });
+        // SAFETY: `value` is moved out only when the push says so.
+        let pushed = unsafe { self.push_back_from(&*value, capacity) };
+        (!pushed).then(|| std::mem::ManuallyDrop::into_inner(value))
     }
 
     /// Removes the value at the front.
@@ -119,27 +126,19 @@ mod tests {
         assert_eq!(Rc::strong_count(&counted), 1);
     }
 
-    /// Pushes `value` with room for `capacity`; gives it back if refused.
-    fn push_within(m: &mut Mailbox<u32>, value: u32, capacity: usize) -> Option<u32> {
-        let value = std::mem::ManuallyDrop::new(value);
-        // SAFETY: `value` is moved out only when the push says so.
-        let pushed = unsafe { m.push_back_from(&*value, capacity) };
-        (!pushed).then(|| std::mem::ManuallyDrop::into_inner(value))
-    }
-
     #[test]
     fn a_full_queue_refuses_a_value_and_gives_it_back() {
         let mut m = Mailbox::default();
-        assert_eq!(push_within(&mut m, 1, 0), Some(1), "no room at all");
+        assert_eq!(m.push_within(1, 0), Some(1), "no room at all");
         assert_eq!(m.len(), 0);
         for v in [1, 2, 3] {
-            assert_eq!(push_within(&mut m, v, 3), None);
+            assert_eq!(m.push_within(v, 3), None);
         }
-        assert_eq!(push_within(&mut m, 4, 3), Some(4), "three queued, room for three");
+        assert_eq!(m.push_within(4, 3), Some(4), "three queued, room for three");
         // The inline slot is free but two values wait in the ring.
         assert_eq!(m.pop_front(), Some(1));
-        assert_eq!(push_within(&mut m, 4, 2), Some(4), "two queued, room for two");
-        assert_eq!(push_within(&mut m, 4, 3), None);
+        assert_eq!(m.push_within(4, 2), Some(4), "two queued, room for two");
+        assert_eq!(m.push_within(4, 3), None);
         assert!(m.drain().eq([2, 3, 4]));
     }
 }

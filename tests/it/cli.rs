@@ -178,11 +178,11 @@ fn explore_then_replay(name: &str, args: &[&str]) -> String {
     let again_out = String::from_utf8_lossy(&again.stdout).to_string();
     assert_eq!(again.status.code(), Some(1), "{again_out}");
     let head = format!("{} [{}]", args[1], args[3]);
-    // The report line up to its figures (the replay names no profile).
+    // The whole report line but the profile the plan was drawn from (a replay
+    // of a saved plan names none).
     let verdict = |s: &str| {
         let l = s.lines().find(|l| l.starts_with(&head))?;
-        let figures = l.find(" virtual, ").and_then(|v| l[..v].rfind(" (")).unwrap_or(l.len());
-        Some(l[..figures].to_string())
+        Some(l.find(", profile ").map_or_else(|| l.to_string(), |p| format!("{})", &l[..p])))
     };
     assert!(verdict(&stdout).is_some(), "{stdout}");
     assert_eq!(verdict(&again_out), verdict(&stdout));
