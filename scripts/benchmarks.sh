@@ -71,6 +71,9 @@ run() {
     }
 }
 
+# result FILE WORKLOAD KEY: a figure of a `RESULT WORKLOAD ...` line (the last one).
+result() { sed -n "s/^RESULT $2 .*\b$3=\([^ ]*\).*/\1/p" "$tmp/$1" | tail -1; }
+
 run bugs "$bin" bench bugs --base-seeds "$BASE_SEEDS" --limit "$LIMIT" --budget-s "$BUDGET_S" --jobs "$JOBS"
 run scale "$bin" bench scale --msgs "$SCALE_MSGS" --runs "$SCALE_RUNS" --saga-seeds "$SAGA_SEEDS" --jobs "$JOBS"
 run memory "$bin" bench memory --runs "$MEM_RUNS"
@@ -91,7 +94,8 @@ echo "== noise: $NOISE_ROUNDS rounds of $floor_bin, $bin bench peers, $madsim_bi
 # while it runs, on a machine of two cores.
 pingpong_ns() {
     "$@" >"$tmp/noise-run"
-    sed -n 's/^RESULT pingpong wall_s=\([^ ]*\) msgs=\([^ ]*\).*/\1 \2/p' "$tmp/noise-run" | awk '{printf "%.2f", $1 * 1e9 / $2}'
+    awk -v wall="$(result noise-run pingpong wall_s)" -v msgs="$(result noise-run pingpong msgs)" \
+        'BEGIN {printf "%.2f", wall * 1e9 / msgs}'
 }
 for ((round = 1; round <= NOISE_ROUNDS; round++)); do
     echo "$(pingpong_ns "$floor_bin" $noise_args) $(pingpong_ns "$bin" bench peers $noise_args)" \
@@ -143,8 +147,6 @@ peer_row() {
         printf "| %s | %.2f (sets: %s) | %s |\n", label, median, list, verdict
     }'
 }
-# result FILE WORKLOAD KEY: a figure of a `RESULT WORKLOAD ...` line (the last one).
-result() { sed -n "s/^RESULT $2 .*\b$3=\([^ ]*\).*/\1/p" "$tmp/$1" | tail -1; }
 # met VALUE OP BOUND: `met` or `NOT MET`.
 met() {
     awk -v v="$1" -v b="$3" -v op="$2" 'BEGIN {ok = (op == ">=") ? v >= b : v <= b; print ok ? "met" : "NOT MET"}'
@@ -152,6 +154,16 @@ met() {
 # first_median MODE-BUILD KEY: the median over the first-run processes of a figure.
 first_median() {
     sed -n "s/^RESULT first-run .*\b$2=\([^ ]*\).*/\1/p" "$tmp/first-$1" | median
+}
+# noise_column GROUP COLUMN: a column of the noise rounds of GROUP, one figure per
+# line: `slow` rounds are those whose subject figure (column 2) is more than 15 %
+# above its best, `quiet` the others; COLUMN 1 to 3 (floor, subject, madsim) or
+# `ratio` (madsim / subject).
+noise_column() {
+    local best
+    best=$(cut -d' ' -f2 "$tmp/noise" | sort -g | head -1)
+    awk -v best="$best" -v group="$1" -v column="$2" '
+        (($2 > 1.15 * best) ? "slow" : "quiet") == group {print (column == "ratio") ? $3 / $2 : $column}' "$tmp/noise"
 }
 # body FILE: the output without its RESULT, TARGET and RATIO lines.
 body() { grep -v -E '^(RESULT|TARGET|RATIO) ' "$tmp/$1" || true; }
@@ -228,21 +240,15 @@ dirty=$(git diff --quiet HEAD -- . ':!BENCHMARKS.md' || echo ' (with uncommitted
     echo
     echo "| rounds | count | floor | subject | madsim | madsim / subject |"
     echo "|---|---:|---:|---:|---:|---:|"
-    awk '{f[NR] = $1; s[NR] = $2; m[NR] = $3; if (NR == 1 || $2 < best) best = $2}
-        function med(a, n,   i, j, t) {
-            for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-            return n == 0 ? "-" : (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2)
-        }
-        END {
-            for (g = 0; g <= 1; g++) {
-                n = 0; delete gf; delete gs; delete gm; delete gr
-                for (i = 1; i <= NR; i++) if ((s[i] > 1.15 * best) == g) {
-                    n++; gf[n] = f[i]; gs[n] = s[i]; gm[n] = m[i]; gr[n] = m[i] / s[i]
-                }
-                if (n == 0) { printf "| %s | 0 | | | | |\n", g ? "slow" : "quiet"; continue }
-                printf "| %s | %d | %.1f | %.1f | %.0f | %.1f |\n", g ? "slow" : "quiet", n, med(gf, n), med(gs, n), med(gm, n), med(gr, n)
-            }
-        }' "$tmp/noise"
+    for group in quiet slow; do
+        count=$(noise_column $group 1 | wc -l)
+        if ((count == 0)); then
+            echo "| $group | 0 | | | | |"
+            continue
+        fi
+        printf '| %s | %d | %.1f | %.1f | %.0f | %.1f |\n' $group "$count" "$(noise_column $group 1 | median)" \
+            "$(noise_column $group 2 | median)" "$(noise_column $group 3 | median)" "$(noise_column $group ratio | median)"
+    done
     echo
     echo "Every round's madsim / subject, sorted:"
     echo
